@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// ckdiff: tells whether two diffusion-model checkpoints hold the same model.
+///
+/// The stages are separate targets so the compiler keeps the dependency arrows
+/// pointing down: `Safetensors` knows nothing of Stable Diffusion, `Checkpoints`
+/// nothing of statistics, `Comparison` prints nothing, and only the `ckdiff`
+/// executable knows about terminals and exit codes.
+let package = Package(
+    name: "ckdiff",
+    products: [
+        .executable(name: "ckdiff", targets: ["ckdiff"]),
+        .library(name: "CKDiffCore", targets: ["Safetensors", "Checkpoints", "Comparison", "Reporting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+    ],
+    targets: [
+        // cblas from the system: Debian's libblas-dev (netlib) or libopenblas-dev, both link as "blas".
+        .systemLibrary(name: "CBLAS", pkgConfig: "blas", providers: [.apt(["libblas-dev"])]),
+        // Half-precision conversion with F16C when the CPU has it, decided at run time.
+        .target(name: "CKDiffShims"),
+        .target(name: "Safetensors", dependencies: ["CKDiffShims"]),
+        .target(name: "Checkpoints", dependencies: ["Safetensors"]),
+        .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"]),
+        .target(name: "Reporting", dependencies: ["Comparison"]),
+        .executableTarget(
+            name: "ckdiff",
+            dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting"]),
+        .testTarget(name: "CLITests", dependencies: ["ckdiff"]),
+    ]
+)

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct CKDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ckdiff")
+}
