@@ -28,9 +28,11 @@ let package = Package(
         .executableTarget(
             name: "ckdiff",
             dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
-        .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting"]),
-        .testTarget(name: "CLITests", dependencies: ["ckdiff"]),
+        // Test-only helpers: a small safetensors writer and fixture paths (ckdiff itself never writes checkpoints).
+        .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffTestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
+        .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ckdiff", "CKDiffTestSupport"]),
     ]
 )

@@ -24,6 +24,12 @@ public struct Checkpoint: Sendable {
         public var folder: String?
         /// Its validated header.
         public var header: SafetensorsFile
+
+        public init(path: String, folder: String?, header: SafetensorsFile) {
+            self.path = path
+            self.folder = folder
+            self.header = header
+        }
     }
 
     /// A tensor of the checkpoint and where its data is.
@@ -38,6 +44,14 @@ public struct Checkpoint: Sendable {
         public var fileIndex: Int
         /// Dtype, shape and byte range.
         public var info: TensorInfo
+
+        public init(name: String, key: String, folder: String?, fileIndex: Int, info: TensorInfo) {
+            self.name = name
+            self.key = key
+            self.folder = folder
+            self.fileIndex = fileIndex
+            self.info = info
+        }
     }
 
     /// The path the checkpoint was opened from.
