@@ -19,7 +19,13 @@ enum ExitStatus {
 func printError(_ line: String) {
     var text = line
     if !text.hasSuffix("\n") { text += "\n" }
-    fputs(text, stderr)
+    var bytes = Array(text.utf8)
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + written, $0.count - written) }
+        if n <= 0 { break }
+        written += n
+    }
 }
 
 /// Runs a command body; any error becomes one line on stderr and exit status 2.
