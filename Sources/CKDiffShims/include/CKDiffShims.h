@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "CKDiffKernels.h"
 
 /// Converts `count` IEEE binary16 values (little-endian, any alignment) to binary32.
 ///

@@ -1,0 +1,146 @@
+import Checkpoints
+import Safetensors
+
+/// One plan pair resolved to files, byte offsets and a way to compare it.
+struct PairJob: Sendable {
+    /// How the pair's values are read.
+    enum Mode: Sendable, Equatable {
+        /// Nothing to read: shapes are incompatible.
+        case skip
+        /// Same dtype and layout: compare bytes, decode only where they differ.
+        case bytesFirst
+        /// Compare bytes only: a dtype ckdiff does not decode.
+        case bytesOnly
+        /// Different dtypes: decode and compare values.
+        case values
+        /// B is A transposed: both views are read whole and lined up in memory.
+        case transpose
+    }
+
+    var template: TensorComparison
+    var mode: Mode
+    var elementCount: Int
+    var fileA: ReadOnlyFile
+    var offsetA: Int64
+    var dtypeA: DType
+    var fileB: ReadOnlyFile
+    var offsetB: Int64
+    var dtypeB: DType
+    var tolerance: Tolerance
+    /// Decode to `Double` (a dtype that does not fit in `Float` is involved).
+    var useDouble: Bool
+    /// For a transpose: A's view is rows × columns.
+    var rows: Int
+    var columns: Int
+
+    var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
+
+    init(pair: AlignedPair, a: Checkpoint, b: Checkpoint, filesA: [ReadOnlyFile], filesB: [ReadOnlyFile],
+         options: ComparisonOptions) throws(ComparisonError) {
+        let viewA = try ResolvedView(pair.a, in: a, files: filesA, side: "A", pair: pair.name)
+        let viewB = try ResolvedView(pair.b, in: b, files: filesB, side: "B", pair: pair.name)
+        fileA = viewA.file
+        offsetA = viewA.offset
+        dtypeA = viewA.info.dtype
+        fileB = viewB.file
+        offsetB = viewB.offset
+        dtypeB = viewB.info.dtype
+        rows = 0
+        columns = 0
+        useDouble = !(dtypeA.fitsInFloat && dtypeB.fitsInFloat)
+        let defaultTolerance = Tolerance.defaultFor(dtypeA, dtypeB)
+        if let override = options.tolerance, dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint {
+            tolerance = override
+        } else {
+            tolerance = defaultTolerance ?? .exact
+        }
+
+        var transform = pair.transform
+        var compatible: Bool
+        switch transform {
+        case .identity:
+            compatible = viewA.shape == viewB.shape
+            if !compatible && squeezed(viewA.shape) == squeezed(viewB.shape) && viewA.count == viewB.count {
+                transform = .reshape
+                compatible = true
+            }
+        case .reshape:
+            compatible = squeezed(viewA.shape) == squeezed(viewB.shape) && viewA.count == viewB.count
+        case .transpose:
+            compatible = viewA.shape.count == 2 && viewA.shape == viewB.shape.reversed()
+        }
+        let opaque = !dtypeA.isDecodable || !dtypeB.isDecodable
+        elementCount = compatible ? viewA.count : 0
+        template = TensorComparison(
+            name: pair.name, component: pair.component, aName: viewA.name, bName: viewB.name,
+            aDType: dtypeA, bDType: dtypeB, aShape: viewA.shape, bShape: viewB.shape, transform: transform,
+            elementCount: elementCount, identical: false,
+            tolerance: opaque ? nil : tolerance, valuesCompared: false)
+        template.histogram = Array(repeating: 0, count: TensorComparison.histogramBuckets.count)
+
+        if !compatible {
+            mode = .skip
+        } else if transform == .transpose {
+            if opaque || elementCount > options.transposeLimit {
+                mode = .skip
+                template.note = opaque
+                    ? "\(dtypeA.name)/\(dtypeB.name) values are not decoded, so a transpose cannot be checked"
+                    : "not compared: a transpose of \(elementCount) elements is above the limit of \(options.transposeLimit)"
+            } else {
+                mode = .transpose
+                rows = viewA.shape[0]
+                columns = viewA.shape[1]
+            }
+        } else if dtypeA == dtypeB {
+            mode = opaque ? .bytesOnly : .bytesFirst
+        } else if opaque {
+            mode = .skip
+            template.note = "\(dtypeA.name) and \(dtypeB.name) are not decoded, so their values cannot be compared"
+        } else {
+            mode = .values
+        }
+        if elementCount == 0 && compatible {
+            // Empty tensors: nothing to read, trivially identical when the dtypes agree.
+            mode = .skip
+            template.valuesCompared = true
+            template.identical = dtypeA == dtypeB
+        }
+    }
+}
+
+/// A tensor view located in a file.
+struct ResolvedView {
+    var name: String
+    var info: TensorInfo
+    var file: ReadOnlyFile
+    var offset: Int64
+    var count: Int
+    var shape: [Int]
+
+    init(_ view: TensorView, in checkpoint: Checkpoint, files: [ReadOnlyFile], side: String, pair: String) throws(ComparisonError) {
+        guard checkpoint.tensors.indices.contains(view.tensor) else {
+            throw ComparisonError("internal error: pair '\(pair)' refers to tensor \(view.tensor) of \(side), which has \(checkpoint.tensors.count)")
+        }
+        let tensor = checkpoint.tensors[view.tensor]
+        name = tensor.name
+        info = tensor.info
+        file = files[tensor.fileIndex]
+        offset = tensor.info.fileOffset
+        count = tensor.info.elementCount
+        shape = tensor.info.shape
+        if let rows = view.rows {
+            guard let outer = shape.first, rows.lowerBound >= 0, rows.upperBound <= outer else {
+                throw ComparisonError("\(checkpoint.path): tensor '\(tensor.name)': rows \(rows.lowerBound)..<\(rows.upperBound) are outside its shape \(tensor.info.shapeDescription)")
+            }
+            let rowElements = shape.dropFirst().reduce(1, *)
+            offset += Int64(rows.lowerBound * rowElements * info.dtype.bitSize / 8)
+            count = rows.count * rowElements
+            shape[0] = rows.count
+        }
+    }
+}
+
+/// The shape without its dimensions of size 1.
+func squeezed(_ shape: [Int]) -> [Int] {
+    shape.filter { $0 != 1 }
+}

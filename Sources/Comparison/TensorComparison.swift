@@ -1,0 +1,112 @@
+import Checkpoints
+import Safetensors
+
+/// The statistics of one aligned pair of tensors, A being the reference.
+///
+/// Definitions. Both tensors are decoded exactly (to `Float`, or to `Double`
+/// when a dtype does not fit in `Float`; see `DType.fitsInFloat`) and lined up
+/// element for element by the pair's transform. A pair of elements (aᵢ, bᵢ) is
+/// *finite* when both values are finite; let F be the set of finite pairs, n = |F|
+/// and dᵢ = bᵢ − aᵢ for i in F (computed in `Float` for `Float` data, so with a
+/// relative rounding error of at most 2⁻²⁴). Sums are accumulated in `Double`.
+///
+/// - ``maxAbs`` = max over F of |dᵢ|; 0 when n = 0.
+/// - ``maxAbsIndex`` = the lowest flat (C-order, in A's shape) index where |dᵢ| = maxAbs;
+///   nil when maxAbs = 0.
+/// - ``meanAbs`` = Σ_F |dᵢ| / n; ``rmse`` = √(Σ_F dᵢ² / n); both 0 when n = 0.
+/// - ``relativeL2`` = ‖d‖ / ‖a‖ over F; when ‖a‖ = 0 it is 0 if ‖d‖ = 0 and +∞ otherwise.
+/// - ``cosine`` = Σ_F aᵢbᵢ / (‖a‖ ‖b‖); 1 when both norms are 0, 0 when exactly one is.
+/// - ``mismatched`` counts every element where (aᵢ, bᵢ) is finite and
+///   |dᵢ| > atol + rtol·|aᵢ|, or is not finite and is neither the same infinity
+///   on both sides nor NaN on both sides.
+/// - ``newNonFinite`` counts aᵢ finite with bᵢ NaN or infinite;
+///   ``underflowToZero`` counts aᵢ finite and non-zero with bᵢ = 0;
+///   ``aBeyondF16`` counts finite |aᵢ| > 65504 (reported when B is F16).
+/// - ``histogram`` counts |dᵢ| over F in 12 buckets: exactly 0, (0, 1e-8],
+///   (1e-8, 1e-7], …, (0.1, 1], (1, 10], above 10.
+///
+/// Bit-identical pairs (same dtype, same bytes) skip decoding: their differences
+/// are all 0 and only the non-finite counts are read from the bit patterns.
+public struct TensorComparison: Sendable {
+    /// The pair as the plan gave it.
+    public var name: String
+    public var component: Component
+    public var aName: String
+    public var bName: String
+    public var aDType: DType
+    public var bDType: DType
+    /// The shapes of the compared views (a row slice has its own outer dimension).
+    public var aShape: [Int]
+    public var bShape: [Int]
+    public var transform: PairTransform
+    /// Elements compared (the view's element count), or 0 when the shapes are incompatible.
+    public var elementCount: Int
+    /// Same dtype, same shape and same bytes.
+    public var identical: Bool
+    /// The tolerance applied, or nil for dtypes compared bitwise.
+    public var tolerance: Tolerance?
+    /// Whether the values were compared (false for a shape mismatch or opaque dtypes that differ).
+    public var valuesCompared: Bool
+    /// Why the values were not compared, when they were not and the shapes alone do not say.
+    public var note: String?
+
+    public var maxAbs: Double = 0
+    public var maxAbsIndex: Int?
+    public var meanAbs: Double = 0
+    public var rmse: Double = 0
+    public var relativeL2: Double = 0
+    public var cosine: Double = 1
+    public var mismatched: Int = 0
+    public var finitePairs: Int = 0
+    public var aNaN: Int = 0
+    public var aInf: Int = 0
+    public var bNaN: Int = 0
+    public var bInf: Int = 0
+    public var newNonFinite: Int = 0
+    public var underflowToZero: Int = 0
+    public var aBeyondF16: Int = 0
+    public var histogram: [Int] = Array(repeating: 0, count: TensorComparison.histogramBuckets.count)
+
+    /// Sums behind the statistics, kept for later analysis (diagnosis, baselines).
+    public var sumSquaresA: Double = 0
+    public var sumSquaresB: Double = 0
+    public var sumProducts: Double = 0
+    public var sumSquaresDiff: Double = 0
+    public var sumAbsDiff: Double = 0
+
+    /// The labels of the histogram buckets, in order.
+    public static let histogramBuckets = ["0", "<=1e-8", "<=1e-7", "<=1e-6", "<=1e-5", "<=1e-4",
+                                          "<=1e-3", "<=1e-2", "<=1e-1", "<=1", "<=10", ">10"]
+
+    /// Whether any element is NaN or infinite on either side.
+    public var hasNonFinite: Bool { aNaN + aInf + bNaN + bInf > 0 }
+
+    /// Whether the dtypes differ in kind: integer or BOOL on one side, floating point on the other.
+    public var isDTypeClassChange: Bool {
+        let ka = aDType.kind, kb = bDType.kind
+        let numericA = ka == .integer || ka == .boolean, numericB = kb == .integer || kb == .boolean
+        return (numericA && kb == .floatingPoint) || (numericB && ka == .floatingPoint)
+    }
+
+    /// Fills the derived statistics from the sums and counts.
+    mutating func finish() {
+        let n = Double(finitePairs)
+        meanAbs = finitePairs > 0 ? sumAbsDiff / n : 0
+        rmse = finitePairs > 0 ? (sumSquaresDiff / n).squareRoot() : 0
+        let normA = sumSquaresA.squareRoot(), normB = sumSquaresB.squareRoot()
+        let normD = sumSquaresDiff.squareRoot()
+        if normA == 0 {
+            relativeL2 = normD == 0 ? 0 : .infinity
+        } else {
+            relativeL2 = normD / normA
+        }
+        if normA == 0 && normB == 0 {
+            cosine = 1
+        } else if normA == 0 || normB == 0 {
+            cosine = 0
+        } else {
+            cosine = sumProducts / (normA * normB)
+        }
+        if maxAbs == 0 { maxAbsIndex = nil }
+    }
+}
