@@ -1,8 +1,17 @@
 import ArgumentParser
+import Checkpoints
+import Comparison
+import Foundation
+import Reporting
 
-/// `ckdiff compare A B` (the default subcommand).
+/// `ckdiff compare A B` (the default subcommand): compare checkpoint B against reference A.
 struct Compare: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Compare checkpoint B against reference A (the default).")
+    static let configuration = CommandConfiguration(
+        abstract: "Compare checkpoint B against reference A (the default subcommand).",
+        discussion: """
+            A and B may be .safetensors files, diffusers folders or component folders. \
+            Exit status: 0 equivalent within tolerance, 1 different, 2 trouble.
+            """)
 
     @Argument(help: "The reference checkpoint A.")
     var a: String
@@ -10,7 +19,99 @@ struct Compare: ParsableCommand {
     @Argument(help: "The checkpoint B to compare with A.")
     var b: String
 
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .customLong("json"), help: ArgumentHelp("Write the JSON report to FILE ('-' for standard output).", valueName: "FILE"))
+    var jsonPath: String?
+
+    @Option(help: "Rows in the worst-first table.")
+    var top = 20
+
+    @Flag(help: "List every aligned pair and leftover.")
+    var all = false
+
+    @Option(help: "Absolute tolerance for every float pair (give --rtol too).")
+    var atol: Double?
+
+    @Option(help: "Relative tolerance for every float pair (give --atol too).")
+    var rtol: Double?
+
+    @Option(help: "Worker threads (default: online processors).")
+    var threads: Int?
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if (atol == nil) != (rtol == nil) {
+            throw ValidationError("--atol and --rtol go together: give both or neither")
+        }
+        if let atol, atol < 0 || !atol.isFinite { throw ValidationError("--atol must be a finite number ≥ 0") }
+        if let rtol, rtol < 0 || !rtol.isFinite { throw ValidationError("--rtol must be a finite number ≥ 0") }
+        if top < 0 { throw ValidationError("--top must be ≥ 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+    }
+
     func run() throws {
-        throw ExitStatus.trouble
+        try runReportingTrouble(execute)
+    }
+
+    private func execute() throws -> ExitCode {
+            let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
+            let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
+            let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
+            let plan = AlignmentPlan.byName(checkpointA, checkpointB, component: { _ in .other })
+            let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads)
+            let bar = ProgressBar.forStandardError()
+            var callback: (@Sendable (Int64, Int64) -> Void)?
+            if let bar { callback = { done, total in bar.update(done, of: total) } }
+            let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
+                .run(progress: callback)
+            bar?.finish()
+            let report = ComparisonReport(
+                a: (checkpointA, "unknown", "unknown"), b: (checkpointB, "unknown", "unknown"),
+                plan: plan, comparisons: comparisons, tolerance: tolerance)
+            if let jsonPath {
+                try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
+            }
+            if jsonPath != "-" {
+                print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
+            }
+            return ExitCode(Int32(report.summary.exitCode))
+    }
+}
+
+/// Which diffusers weight variant to read on each side.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Diffusers weight variant for both sides (e.g. fp16).", valueName: "NAME"))
+    var variant: String?
+
+    @Option(name: .customLong("a-variant"), help: ArgumentHelp("Variant for A only.", valueName: "NAME"))
+    var aVariant: String?
+
+    @Option(name: .customLong("b-variant"), help: ArgumentHelp("Variant for B only.", valueName: "NAME"))
+    var bVariant: String?
+
+    func variant(forA: Bool) -> String? {
+        (forA ? aVariant : bVariant) ?? variant
+    }
+}
+
+/// Terminal presentation.
+struct OutputOptions: ParsableArguments {
+    enum ColourChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    @Option(name: .customLong("color"), help: "Colour: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var colour: ColourChoice = .auto
+
+    var useColour: Bool {
+        switch colour {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            let noColour = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+            return !noColour && isatty(1) == 1
+        }
     }
 }

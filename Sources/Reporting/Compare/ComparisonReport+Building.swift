@@ -1,0 +1,100 @@
+import Checkpoints
+import Comparison
+import Safetensors
+
+extension ComparisonReport {
+    /// The name and version written into reports.
+    public static let toolVersion = "0.1.0"
+
+    /// Builds the report of a finished comparison.
+    ///
+    /// - Parameters:
+    ///   - a, b: The checkpoints, with the layout and architecture names detected for each.
+    ///   - plan: The alignment that was compared.
+    ///   - comparisons: One result per plan pair, in plan order.
+    ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
+    public init(a: (checkpoint: Checkpoint, layout: String, architecture: String),
+                b: (checkpoint: Checkpoint, layout: String, architecture: String),
+                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?) {
+        func input(_ side: (checkpoint: Checkpoint, layout: String, architecture: String)) -> Input {
+            Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue, layout: side.layout,
+                  architecture: side.architecture, variant: side.checkpoint.variant,
+                  files: side.checkpoint.files.count, tensors: side.checkpoint.tensors.count)
+        }
+        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint) -> [LeftoverEntry] {
+            list.map { leftover in
+                let tensor = checkpoint.tensors[leftover.tensor]
+                return LeftoverEntry(name: tensor.name, component: leftover.component.rawValue,
+                                     class: leftover.kind.rawValue, dtype: tensor.info.dtype.name,
+                                     shape: tensor.info.shape, numel: tensor.info.elementCount)
+            }
+        }
+        let entries = comparisons.map(TensorEntry.init)
+        let onlyA = leftovers(plan.onlyInA, a.checkpoint)
+        let onlyB = leftovers(plan.onlyInB, b.checkpoint)
+        let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
+        let verdicts = comparisons.map(\.verdict)
+        func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
+        let weightsA = onlyA.filter(countsAsDifference).count
+        let weightsB = onlyB.filter(countsAsDifference).count
+        let different = verdicts.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0
+        self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
+        self.inputs = Inputs(a: input(a), b: input(b))
+        self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
+            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        self.summary = Summary(
+            verdict: different ? "different" : "equivalent", exitCode: different ? 1 : 0,
+            tensorsAligned: comparisons.count, tensorsIdentical: count(.identical),
+            tensorsWithinTolerance: count(.withinTolerance), tensorsOutOfTolerance: count(.outOfTolerance),
+            tensorsNonfinite: comparisons.filter(\.hasNonFinite).count,
+            tensorsShapeMismatch: count(.shapeMismatch), tensorsNotCompared: count(.notCompared),
+            tensorsDTypeMismatch: comparisons.filter { $0.aDType != $0.bDType }.count,
+            onlyInA: onlyA.count, onlyInB: onlyB.count, onlyInAWeights: weightsA, onlyInBWeights: weightsB,
+            parametersCompared: comparisons.reduce(0) { $0 + $1.elementCount },
+            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 })
+        self.tensors = entries
+        self.onlyInA = onlyA
+        self.onlyInB = onlyB
+    }
+}
+
+extension ComparisonReport.TensorEntry {
+    /// The report entry of one comparison.
+    public init(_ c: TensorComparison) {
+        let compared = c.valuesCompared || c.identical
+        name = c.name
+        aName = c.aName
+        bName = c.bName
+        component = c.component.rawValue
+        transform = c.transform.rawValue
+        aDType = c.aDType.name
+        bDType = c.bDType.name
+        aShape = c.aShape
+        bShape = c.bShape
+        numel = c.elementCount
+        identical = c.identical
+        verdict = c.verdict.rawValue
+        dtypeClassChange = c.isDTypeClassChange
+        atol = c.tolerance?.atol
+        rtol = c.tolerance?.rtol
+        note = c.note
+        guard compared && c.tolerance != nil else { return }
+        maxAbs = ReportNumber(c.maxAbs)
+        maxAbsIndex = c.maxAbsIndex
+        meanAbs = ReportNumber(c.meanAbs)
+        rmse = ReportNumber(c.rmse)
+        relL2 = ReportNumber(c.relativeL2)
+        cosine = ReportNumber(c.cosine)
+        mismatched = c.mismatched
+        aNaN = c.aNaN
+        aInf = c.aInf
+        bNaN = c.bNaN
+        bInf = c.bInf
+        newNonfinite = c.newNonFinite
+        underflowToZero = c.underflowToZero
+        aBeyondF16 = c.bDType == .f16 ? c.aBeyondF16 : nil
+        var buckets: [String: Int] = [:]
+        for (label, value) in zip(TensorComparison.histogramBuckets, c.histogram) { buckets[label] = value }
+        histogram = buckets
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Comparison
+
+extension ComparisonReport {
+    /// Options for the terminal rendering.
+    public struct TerminalOptions: Sendable {
+        /// Rows of the worst-first table (ignored with `all`).
+        public var top: Int = 20
+        /// List every aligned pair, identical ones included.
+        public var all: Bool = false
+        /// Use ANSI colours.
+        public var colour: Bool = false
+
+        public init(top: Int = 20, all: Bool = false, colour: Bool = false) {
+            self.top = top
+            self.all = all
+            self.colour = colour
+        }
+    }
+
+    /// The report for a person at a terminal: the summary first, then the worst pairs.
+    public func terminalText(_ options: TerminalOptions = TerminalOptions()) -> String {
+        let style = TerminalStyle(enabled: options.colour)
+        var lines: [String] = []
+        let s = summary
+        func side(_ label: String, _ input: Input) -> String {
+            "\(label): \(input.path)  [\(input.layout), \(input.architecture), \(input.tensors) tensors\(input.variant.map { ", variant \($0)" } ?? "")]"
+        }
+        lines.append(side("A", inputs.a))
+        lines.append(side("B", inputs.b))
+        let verdictText = s.verdict == "equivalent" ? style.green("EQUIVALENT") : style.red("DIFFERENT")
+        lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
+        lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
+        lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)")
+
+        let ranked = rankedTensors()
+        let shown = options.all ? ranked : Array(ranked.filter { !$0.identical }.prefix(options.top))
+        let notIdentical = ranked.filter { !$0.identical }.count
+        if !shown.isEmpty {
+            lines.append("")
+            if options.all {
+                lines.append("all \(ranked.count) aligned pairs, worst first:")
+            } else {
+                lines.append("worst pairs (\(shown.count) of \(notIdentical) not identical\(notIdentical > shown.count ? "; --top N or --all for more" : "")):")
+            }
+            var rows: [[String]] = [["verdict", "max_abs", "rel_l2", "cosine", "mismatched", "dtypes", "name"]]
+            for t in shown {
+                rows.append([t.verdict, format(t.maxAbs), format(t.relL2), format(t.cosine),
+                             t.mismatched.map { "\($0)/\(t.numel)" } ?? "-",
+                             t.aDType == t.bDType ? t.aDType : "\(t.aDType)→\(t.bDType)",
+                             t.name == t.bName ? t.name : "\(t.name) ⇄ \(t.bName)"])
+            }
+            lines += table(rows, style: style)
+        }
+        for (label, list) in [("only in A", onlyInA), ("only in B", onlyInB)] where !list.isEmpty {
+            lines.append("")
+            lines.append("\(label) (\(list.count)):")
+            let limit = options.all ? list.count : min(list.count, options.top)
+            for entry in list.prefix(limit) {
+                lines.append("  \(entry.class.padding(16)) \(entry.component.padding(10)) \(entry.name) \(entry.dtype) \(entry.shape)")
+            }
+            if list.count > limit { lines.append("  … \(list.count - limit) more (--all)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private var toleranceText: String {
+        if tolerance.mode == "fixed", let atol = tolerance.atol, let rtol = tolerance.rtol {
+            return "atol \(atol), rtol \(rtol) for every float pair"
+        }
+        return "per dtype (torch.testing defaults, looser dtype of each pair)"
+    }
+
+    /// Differences first (by verdict severity, then relative L2 error, then max |b − a|), then the rest in report order.
+    func rankedTensors() -> [TensorEntry] {
+        func severity(_ verdict: String) -> Int {
+            switch verdict {
+            case Verdict.nonfinite.rawValue: return 0
+            case Verdict.shapeMismatch.rawValue: return 1
+            case Verdict.outOfTolerance.rawValue: return 2
+            case Verdict.notCompared.rawValue: return 3
+            case Verdict.withinTolerance.rawValue: return 4
+            default: return 5
+            }
+        }
+        func key(_ n: ReportNumber?) -> Double {
+            guard let v = n?.value else { return -1 }
+            return v.isNaN ? .infinity : v
+        }
+        return tensors.enumerated().sorted { lhs, rhs in
+            let l = lhs.element, r = rhs.element
+            if severity(l.verdict) != severity(r.verdict) { return severity(l.verdict) < severity(r.verdict) }
+            if key(l.relL2) != key(r.relL2) { return key(l.relL2) > key(r.relL2) }
+            if key(l.maxAbs) != key(r.maxAbs) { return key(l.maxAbs) > key(r.maxAbs) }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+
+    private func format(_ n: ReportNumber?) -> String {
+        guard let v = n?.value else { return "-" }
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        if v == 0 { return "0" }
+        return formatSignificant(v, digits: 3)
+    }
+
+    private func table(_ rows: [[String]], style: TerminalStyle) -> [String] {
+        guard let header = rows.first else { return [] }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        return rows.enumerated().map { index, row in
+            var cells: [String] = []
+            for (i, cell) in row.enumerated() {
+                let last = i == row.count - 1
+                var text = last ? cell : (i >= 1 && i <= 4 ? cell.leftPadding(widths[i]) : cell.padding(widths[i]))
+                if index > 0 && i == 0 { text = style.verdict(cell, padded: text) }
+                cells.append(text)
+            }
+            return "  " + cells.joined(separator: "  ")
+        }
+    }
+}
+
+/// ANSI styling that does nothing when disabled.
+struct TerminalStyle {
+    var enabled: Bool
+
+    func green(_ text: String) -> String { enabled ? "\u{1B}[32m\(text)\u{1B}[0m" : text }
+    func red(_ text: String) -> String { enabled ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
+    func yellow(_ text: String) -> String { enabled ? "\u{1B}[33m\(text)\u{1B}[0m" : text }
+
+    func verdict(_ verdict: String, padded: String) -> String {
+        switch verdict {
+        case Verdict.identical.rawValue, Verdict.withinTolerance.rawValue: return green(padded)
+        case Verdict.notCompared.rawValue: return yellow(padded)
+        default: return red(padded)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    func leftPadding(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+/// `value` with `digits` significant digits, as printf's `%g` writes it.
+func formatSignificant(_ value: Double, digits: Int) -> String {
+    String(format: "%.\(digits)g", value)
+}

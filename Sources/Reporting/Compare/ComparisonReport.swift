@@ -1,0 +1,213 @@
+import Checkpoints
+import Comparison
+import Safetensors
+
+/// The result of `ckdiff A B`, as written to JSON (format version 1) and rendered for terminals.
+///
+/// Field names are the JSON names; `docs/report-format.md` documents each one and
+/// `docs/ckdiff-report.schema.json` is its JSON Schema. Floats that are NaN or
+/// infinite are written as the strings `"nan"`, `"inf"` and `"-inf"`.
+public struct ComparisonReport: Sendable, Codable {
+    /// The version of this format.
+    public static let formatVersion = 1
+
+    public var ckdiffReportVersion: Int = ComparisonReport.formatVersion
+    public var tool: Tool
+    public var inputs: Inputs
+    public var tolerance: ToleranceSetting
+    public var summary: Summary
+    public var tensors: [TensorEntry]
+    public var onlyInA: [LeftoverEntry]
+    public var onlyInB: [LeftoverEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case ckdiffReportVersion = "ckdiff_report_version"
+        case tool, inputs, tolerance, summary, tensors
+        case onlyInA = "only_in_a"
+        case onlyInB = "only_in_b"
+    }
+
+    /// The program that wrote the report.
+    public struct Tool: Sendable, Codable {
+        public var name: String
+        public var version: String
+    }
+
+    /// The two checkpoints.
+    public struct Inputs: Sendable, Codable {
+        public var a: Input
+        public var b: Input
+    }
+
+    /// One checkpoint as ckdiff read it.
+    public struct Input: Sendable, Codable {
+        public var path: String
+        public var storage: String
+        public var layout: String
+        public var architecture: String
+        public var variant: String?
+        public var files: Int
+        public var tensors: Int
+    }
+
+    /// The tolerance rule in force.
+    public struct ToleranceSetting: Sendable, Codable {
+        /// "per_dtype" (torch.testing defaults by the pair's looser dtype) or "fixed".
+        public var mode: String
+        public var atol: Double?
+        public var rtol: Double?
+    }
+
+    /// Counts over the whole comparison and the outcome.
+    public struct Summary: Sendable, Codable {
+        /// "equivalent" or "different".
+        public var verdict: String
+        /// 0 equivalent, 1 different (2 is never written: trouble produces no report).
+        public var exitCode: Int
+        public var tensorsAligned: Int
+        public var tensorsIdentical: Int
+        public var tensorsWithinTolerance: Int
+        public var tensorsOutOfTolerance: Int
+        public var tensorsNonfinite: Int
+        public var tensorsShapeMismatch: Int
+        public var tensorsNotCompared: Int
+        public var tensorsDTypeMismatch: Int
+        public var onlyInA: Int
+        public var onlyInB: Int
+        /// Leftovers that count as differences (real weights or unknown keys).
+        public var onlyInAWeights: Int
+        public var onlyInBWeights: Int
+        public var parametersCompared: Int
+        public var bytesCompared: Int
+
+        enum CodingKeys: String, CodingKey {
+            case verdict
+            case exitCode = "exit_code"
+            case tensorsAligned = "tensors_aligned"
+            case tensorsIdentical = "tensors_identical"
+            case tensorsWithinTolerance = "tensors_within_tolerance"
+            case tensorsOutOfTolerance = "tensors_out_of_tolerance"
+            case tensorsNonfinite = "tensors_nonfinite"
+            case tensorsShapeMismatch = "tensors_shape_mismatch"
+            case tensorsNotCompared = "tensors_not_compared"
+            case tensorsDTypeMismatch = "tensors_dtype_mismatch"
+            case onlyInA = "only_in_a"
+            case onlyInB = "only_in_b"
+            case onlyInAWeights = "only_in_a_weights"
+            case onlyInBWeights = "only_in_b_weights"
+            case parametersCompared = "parameters_compared"
+            case bytesCompared = "bytes_compared"
+        }
+    }
+
+    /// One aligned pair.
+    public struct TensorEntry: Sendable, Codable {
+        public var name: String
+        public var aName: String
+        public var bName: String
+        public var component: String
+        public var transform: String
+        public var aDType: String
+        public var bDType: String
+        public var aShape: [Int]
+        public var bShape: [Int]
+        public var numel: Int
+        public var identical: Bool
+        public var verdict: String
+        public var dtypeClassChange: Bool
+        public var atol: Double?
+        public var rtol: Double?
+        public var maxAbs: ReportNumber?
+        public var maxAbsIndex: Int?
+        public var meanAbs: ReportNumber?
+        public var rmse: ReportNumber?
+        public var relL2: ReportNumber?
+        public var cosine: ReportNumber?
+        public var mismatched: Int?
+        public var aNaN: Int?
+        public var aInf: Int?
+        public var bNaN: Int?
+        public var bInf: Int?
+        public var newNonfinite: Int?
+        public var underflowToZero: Int?
+        /// Elements of A beyond the F16 range; present only when B is F16.
+        public var aBeyondF16: Int?
+        /// |b − a| histogram: bucket label → count (labels in `TensorComparison.histogramBuckets`).
+        public var histogram: [String: Int]?
+        public var note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case aName = "a_name"
+            case bName = "b_name"
+            case component, transform
+            case aDType = "a_dtype"
+            case bDType = "b_dtype"
+            case aShape = "a_shape"
+            case bShape = "b_shape"
+            case numel, identical, verdict
+            case dtypeClassChange = "dtype_class_change"
+            case atol, rtol
+            case maxAbs = "max_abs"
+            case maxAbsIndex = "max_abs_index"
+            case meanAbs = "mean_abs"
+            case rmse
+            case relL2 = "rel_l2"
+            case cosine, mismatched
+            case aNaN = "a_nan"
+            case aInf = "a_inf"
+            case bNaN = "b_nan"
+            case bInf = "b_inf"
+            case newNonfinite = "new_nonfinite"
+            case underflowToZero = "underflow_to_zero"
+            case aBeyondF16 = "a_beyond_f16"
+            case histogram, note
+        }
+    }
+
+    /// A tensor present on one side only.
+    public struct LeftoverEntry: Sendable, Codable {
+        public var name: String
+        public var component: String
+        /// What it is (`LeftoverClass` raw values: weight, ema, schedule_buffer, marker, layout_only, placeholder, optional, unknown).
+        public var `class`: String
+        public var dtype: String
+        public var shape: [Int]
+        public var numel: Int
+    }
+}
+
+/// A number that may be NaN or infinite, written to JSON as a number or as "nan", "inf", "-inf".
+public struct ReportNumber: Sendable, Codable, Equatable {
+    public var value: Double
+
+    public init(_ value: Double) {
+        self.value = value
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            value = number
+            return
+        }
+        switch try container.decode(String.self) {
+        case "nan": value = .nan
+        case "inf": value = .infinity
+        case "-inf": value = -.infinity
+        case let other:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number: \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if value.isNaN {
+            try container.encode("nan")
+        } else if value.isInfinite {
+            try container.encode(value > 0 ? "inf" : "-inf")
+        } else {
+            try container.encode(value)
+        }
+    }
+}
