@@ -13,4 +13,18 @@ struct CKDiffCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [Compare.self, Inspect.self],
         defaultSubcommand: Compare.self)
+
+    /// Runs the command; usage errors exit with 2 (diff's "trouble"), not ArgumentParser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                exit(withError: ExitStatus.trouble)
+            }
+            exit(withError: error)
+        }
+    }
 }
