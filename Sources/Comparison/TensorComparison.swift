@@ -41,7 +41,8 @@ public struct TensorComparison: Sendable {
     public var transform: PairTransform
     /// Elements compared (the view's element count), or 0 when the shapes are incompatible.
     public var elementCount: Int
-    /// Same dtype, same shape and same bytes.
+    /// Same dtype and same bytes, read through the pair's transform (a row slice, or a
+    /// reshape that only adds or drops dimensions of size 1).
     public var identical: Bool
     /// The tolerance applied, or nil for dtypes compared bitwise.
     public var tolerance: Tolerance?

@@ -1,0 +1,109 @@
+import CKDiffShims
+import CKDiffTestSupport
+import Testing
+
+@Suite("Block kernel")
+struct KernelTests {
+    /// Runs one kernel over copies of the inputs.
+    private func run(_ a: [Float], _ b: [Float], atol: Float = 1e-5, rtol: Float = 1e-3, running: Float = 0,
+                     portable: Bool) -> (ckd_block_stats, a: [Float], b: [Float], d: [Float]) {
+        var a = a, b = b
+        var d = [Float](repeating: .nan, count: a.count)
+        var stats = ckd_block_stats()
+        a.withUnsafeMutableBufferPointer { pa in
+            b.withUnsafeMutableBufferPointer { pb in
+                d.withUnsafeMutableBufferPointer { pd in
+                    if portable {
+                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, &stats)
+                    } else {
+                        ckd_block_compare(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, &stats)
+                    }
+                }
+            }
+        }
+        return (stats, a, b, d)
+    }
+
+    private func histogram(_ s: ckd_block_stats) -> [Int64] {
+        withUnsafeBytes(of: s.histogram) { Array($0.bindMemory(to: Int64.self)) }
+    }
+
+    @Test("hand-worked element semantics", arguments: [true, false])
+    func handWorked(portable: Bool) {
+        // 16 elements so the vector path sees two groups of 8, one with non-finite values.
+        let inf = Float.infinity
+        let a: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 1, .nan, .nan, inf, inf, 0.5, 70000, 1e-3]
+        let b: [Float] = [1, 2.001, 3, 4.5, 5, 6, 0, 8, 1, .nan, 1, inf, -inf, .nan, 70000, 0]
+        let (s, za, zb, d) = run(a, b, portable: portable)
+        // finite pairs: indices 0-8, 14, 15 → 11
+        #expect(s.finite_pairs == 11)
+        // |d|: idx1 0.001 (> 1e-5 + 1e-3*2 = 0.00201? no: 0.001 <= 0.00201), idx3 0.5 (> 0.00401), idx6 7 (> 0.00701), idx15 1e-3 (> 1e-5+1e-6)
+        // non-finite mismatches: idx10 (NaN vs 1), idx12 (inf vs -inf), idx13 (0.5 vs NaN); idx9 NaN/NaN and idx11 inf/inf match
+        #expect(s.mismatched == 3 + 3)
+        #expect(s.a_nan == 2 && s.a_inf == 2 && s.b_nan == 2 && s.b_inf == 2)
+        #expect(s.new_nonfinite == 1)          // idx13
+        #expect(s.underflow_to_zero == 2)      // idx6 (7 → 0) and idx15 (1e-3 → 0)
+        #expect(s.a_beyond_f16 == 1)           // idx14
+        #expect(s.max_abs == 7 && s.max_index == 6)
+        let expectedSum = Double(Float(2.001) - 2) + 0.5 + 7 + Double(Float(1e-3))
+        #expect(abs(s.sum_abs - expectedSum) < 1e-12)
+        // zeroed where the pair is not finite
+        for i in [9, 10, 11, 12, 13] { #expect(za[i] == 0 && zb[i] == 0 && d[i] == 0) }
+        #expect(d[3] == 0.5 && d[6] == -7)
+        // histogram: zeros at 0,2,4,5,7,8,14 (7); 1e-3 class: idx1 (0.00099..≤1e-3) and idx15 (1e-3) → "<=1e-3"; 0.5 → "<=1"; 7 → "<=10"
+        let h = histogram(s)
+        #expect(h[0] == 7)
+        #expect(h[6] == 2)
+        #expect(h[9] == 1 && h[10] == 1)
+        #expect(h.reduce(0, +) == 11)
+    }
+
+    @Test("AVX2 and portable paths agree on random data with sprinkled non-finite values")
+    func pathsAgree() {
+        var rng = SeededGenerator(seed: 7)
+        for trial in 0..<20 {
+            let n = 1 + Int(rng.next() % 5000)
+            var a = (0..<n).map { _ in rng.normal(0.02) }
+            var b = a.map { $0 + rng.normal(1e-4) }
+            for _ in 0..<(trial % 4) * 3 {
+                let i = Int(rng.next() % UInt64(n))
+                switch rng.next() % 4 {
+                case 0: a[i] = .nan
+                case 1: b[i] = .infinity
+                case 2: b[i] = 0
+                default: a[i] = b[i]
+                }
+            }
+            let running: Float = trial % 3 == 0 ? 0 : 1e-4
+            let fast = run(a, b, running: running, portable: false)
+            let slow = run(a, b, running: running, portable: true)
+            #expect(fast.0.finite_pairs == slow.0.finite_pairs)
+            #expect(fast.0.mismatched == slow.0.mismatched)
+            #expect(fast.0.a_nan == slow.0.a_nan && fast.0.b_inf == slow.0.b_inf)
+            #expect(fast.0.new_nonfinite == slow.0.new_nonfinite)
+            #expect(fast.0.underflow_to_zero == slow.0.underflow_to_zero)
+            #expect(fast.0.max_index == slow.0.max_index)
+            #expect(fast.0.max_abs == slow.0.max_abs)
+            #expect(histogram(fast.0) == histogram(slow.0))
+            #expect(abs(fast.0.sum_abs - slow.0.sum_abs) <= 1e-12 * max(1, slow.0.sum_abs))
+            #expect(fast.d == slow.d && fast.a == slow.a && fast.b == slow.b)
+        }
+    }
+
+    @Test("the first of tied maxima is reported, and only when it beats the running maximum", arguments: [true, false])
+    func ties(portable: Bool) {
+        var a = [Float](repeating: 0, count: 40)
+        var b = a
+        b[5] = 0.25
+        b[30] = -0.25
+        a[33] = 1
+        b[33] = 1.25
+        let first = run(a, b, portable: portable).0
+        #expect(first.max_abs == 0.25 && first.max_index == 5)
+        let notBeaten = run(a, b, running: 0.25, portable: portable).0
+        #expect(notBeaten.max_index == -1)
+        b[12] = 0.5
+        let later = run(a, b, running: 0.25, portable: portable).0
+        #expect(later.max_abs == 0.5 && later.max_index == 12)
+    }
+}
