@@ -62,12 +62,20 @@ public struct Checkpoint: Sendable {
     public var files: [File]
     /// Every tensor, in a fixed order (file order, then data order within a file).
     public var tensors: [Tensor]
-    /// The diffusers variant that was read (`"fp16"`), or nil for the default weights.
+    /// The diffusers variant that was read (`"fp16"`): the one every component read, or nil if the
+    /// default weights were read anywhere (see ``componentVariants``).
     public var variant: String?
     /// `_class_name` from `model_index.json`, for a diffusers folder.
     public var pipelineClass: String?
     /// The `_class_name` of each component folder's `config.json`, by folder.
     public var componentClasses: [String: String]
+    /// The variant each component folder was read in, for the folders that read a variant rather than the default weights.
+    public var componentVariants: [String: String] = [:]
+    /// For a single file named like diffusers weights (`diffusion_pytorch_model.safetensors`,
+    /// `model.fp16.safetensors`, a shard), the name of the folder it sits in (`"unet"`); nil otherwise.
+    ///
+    /// Its tensor names stay bare keys; this only tells layout detection which component the file claims to be.
+    public var componentFolderHint: String? = nil
 
     public init(path: String, storage: Storage, files: [File], tensors: [Tensor], variant: String? = nil,
                 pipelineClass: String? = nil, componentClasses: [String: String] = [:]) {
