@@ -1,4 +1,5 @@
 import CKDiffTestSupport
+import Foundation
 import Safetensors
 import Testing
 
@@ -151,6 +152,47 @@ struct OpeningShardTests {
         #expect(checkpoint.files.count == 2)
         #expect(checkpoint.tensors.count == 248)
         #expect(checkpoint.tensors.allSatisfy { $0.name.hasPrefix("vae/") })
+    }
+
+    @Test func fullSizeSparseSDXLWithShardedFP16UNet() throws {
+        let folder = try OpeningTestFolder()
+        defer { folder.remove() }
+        try folder.writeModelIndex("StableDiffusionXLPipeline", [
+            ("unet", "UNet2DConditionModel"), ("vae", "AutoencoderKL"), ("text_encoder", "CLIPTextModel"),
+            ("text_encoder_2", "CLIPTextModelWithProjection")])
+        var expected: [String: Int] = [:]
+        for component in ["unet", "vae", "text_encoder", "text_encoder_2"] {
+            let listing = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
+                Fixtures.path("listings/diffusers/sdxl_\(component).json")))) as? [String: [String: Any]])
+            let tensors = try listing.keys.sorted().map { name -> (name: String, dtype: DType, shape: [Int]) in
+                let shape = try #require(listing[name]?["shape"] as? [Int])
+                return (name, .f16, shape)
+            }
+            expected[component] = tensors.count
+            let stem = component.hasPrefix("text_encoder") ? "model" : "diffusion_pytorch_model"
+            if component == "unet" {
+                let names = ["diffusion_pytorch_model.fp16-00001-of-00002.safetensors",
+                             "diffusion_pytorch_model.fp16-00002-of-00002.safetensors"]
+                let half = tensors.count / 2
+                try folder.makeFolder("unet")
+                try SafetensorsWriter.writeSparse(Array(tensors[..<half]), to: folder.path("unet/" + names[0]))
+                try SafetensorsWriter.writeSparse(Array(tensors[half...]), to: folder.path("unet/" + names[1]))
+                try folder.writeIndex(tensors.enumerated().map { ($1.name, names[$0 < half ? 0 : 1]) },
+                                      to: "unet/diffusion_pytorch_model.safetensors.index.fp16.json")
+            } else {
+                try folder.makeFolder(component)
+                try SafetensorsWriter.writeSparse(tensors, to: folder.path("\(component)/\(stem).fp16.safetensors"))
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let checkpoint = try Checkpoint.open(folder.root, variant: "fp16")
+        let elapsed = clock.now - start
+        #expect(countsByFolder(checkpoint) == expected)
+        #expect(expected["unet"] == 1680)
+        #expect(checkpoint.files.count == 5)
+        // Header-only opening of a 7 GB (sparse) pipeline should take well under a second even in debug builds.
+        #expect(elapsed < .seconds(5), "opening took \(elapsed)")
     }
 
     /// A broken shard layout and what the error must say.
