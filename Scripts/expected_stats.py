@@ -9,7 +9,7 @@ header (parsed here with json + struct) and decoded by the bit-level decoders be
 For every tensor name present in both files (A = reference, B):
   decode both to float64 (integers/bools to their numeric value);
   fin = isfinite(a) & isfinite(b); d = b - a on fin; n = count(fin)
-  max_abs, max_abs_index (lowest flat C-order index; null only when n == 0), mean_abs, rmse,
+  max_abs, max_abs_index (lowest flat C-order index; null when max_abs == 0: no difference, no location), mean_abs, rmse,
   rel_l2 = ||d||/||a|| (0 if both norms 0, inf if only ||a|| is 0),
   cosine = a.b/(||a|| ||b||) (1 if both norms 0, 0 if exactly one is 0), all over fin;
   atol/rtol of the looser dtype (larger rtol; an int-vs-float pair uses the float's, int/bool exact);
@@ -198,7 +198,7 @@ def pair_stats(fa, fb, name):
     if n:
         max_abs = float(absd.max())
         positions = np.flatnonzero(fin)
-        max_abs_index = int(positions[int(np.argmax(absd == max_abs))])
+        max_abs_index = int(positions[int(np.argmax(absd == max_abs))]) if max_abs > 0 else None
         mean_abs = fsum(absd) / n
         rmse = math.sqrt(fsum(d * d) / n)
     else:

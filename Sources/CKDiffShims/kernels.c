@@ -1,6 +1,7 @@
 // The fused per-block comparison kernel: one pass over decoded A and B values
-// computes every count, maximum and histogram bucket; the dot products are left
-// to cblas on the same (cache-resident) block.
+// computes the counts, the maximum, Σ|d| and (optionally) the four dot products;
+// a second pass over the stored differences, in cache, fills the histogram and
+// the rare counts only where the block can contribute to them.
 #include "CKDiffKernels.h"
 #include <math.h>
 #include <string.h>
@@ -10,23 +11,35 @@
 #define CKD_X86 1
 #endif
 
-static const float kEdges[CKD_HISTOGRAM_BUCKETS - 1] = {
-    0.0f, 1e-8f, 1e-7f, 1e-6f, 1e-5f, 1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.0f, 10.0f
-};
+#define EDGES (CKD_HISTOGRAM_BUCKETS - 1)
+// The bucket edges are decimal, as doubles. For a float x, x > e (in double) holds
+// exactly when x > e_f, where e_f is e rounded down to a float; these are those e_f.
+static float kEdges[EDGES];
+static const double kDecimalEdges[EDGES] = {0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
+
+__attribute__((constructor)) static void init_edges(void) {
+    for (int k = 0; k < EDGES; k++) {
+        float f = (float)kDecimalEdges[k];
+        if ((double)f > kDecimalEdges[k]) f = nextafterf(f, 0.0f);
+        kEdges[k] = f;
+    }
+}
 
 static inline int bucket_of(float ad) {
     int k = 0;
-    while (k < CKD_HISTOGRAM_BUCKETS - 1 && ad > kEdges[k]) k++;
+    while (k < EDGES && ad > kEdges[k]) k++;
     return k;
 }
 
-// One element, the reference semantics both paths follow.
+// One element with the reference semantics; both paths use it for what the
+// vector code leaves aside (groups holding a non-finite value, the tail).
 static inline void compare_one(float *a, float *b, float *d, size_t i, float atol, float rtol,
-                               ckd_block_stats *s, float *block_max, int64_t *block_max_index) {
+                               int add_sums, ckd_block_stats *s, float *block_max, int64_t *block_max_index) {
     float av = a[i], bv = b[i];
     int fa = isfinite(av), fb = isfinite(bv);
     if (isnan(av)) s->a_nan++; else if (!fa) s->a_inf++;
     if (isnan(bv)) s->b_nan++; else if (!fb) s->b_inf++;
+    if (fa && fabsf(av) > 65504.0f) s->a_beyond_f16++;
     if (!(fa && fb)) {
         if (fa) s->new_nonfinite++;
         int same = (av == bv) || (isnan(av) && isnan(bv));
@@ -37,107 +50,210 @@ static inline void compare_one(float *a, float *b, float *d, size_t i, float ato
     float dv = bv - av;
     float ad = fabsf(dv);
     float aa = fabsf(av);
-    d[i] = dv;
+    d[i] = ad;
     s->finite_pairs++;
     s->sum_abs += (double)ad;
+    if (add_sums) {
+        s->sum_aa += (double)av * av;
+        s->sum_bb += (double)bv * bv;
+        s->sum_ab += (double)av * bv;
+        s->sum_dd += (double)dv * dv;
+    }
     if (ad > atol + rtol * aa) s->mismatched++;
     if (av != 0.0f && bv == 0.0f) s->underflow_to_zero++;
-    if (aa > 65504.0f) s->a_beyond_f16++;
     s->histogram[bucket_of(ad)]++;
     if (ad > *block_max) { *block_max = ad; *block_max_index = (int64_t)i; }
 }
 
 void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                                float running_max, ckd_block_stats *s) {
+                                float running_max, int with_sums, ckd_block_stats *s) {
     float block_max = running_max;
     int64_t block_index = -1;
-    for (size_t i = 0; i < n; i++) compare_one(a, b, d, i, atol, rtol, s, &block_max, &block_index);
+    for (size_t i = 0; i < n; i++) compare_one(a, b, d, i, atol, rtol, with_sums, s, &block_max, &block_index);
     if (block_index >= 0) { s->max_abs = block_max; s->max_index = block_index; }
     else s->max_index = -1;
 }
 
 #ifdef CKD_X86
-__attribute__((target("avx2,fma")))
-static inline int64_t hsum_epi32(__m256i v) {
-    __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
-    __m128i s = _mm_add_epi32(lo, hi);
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline int64_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     int32_t out[4];
     _mm_storeu_si128((__m128i *)out, s);
-    // counters are negated mask sums: each hit subtracted -1
     return (int64_t)out[0] + out[1] + out[2] + out[3];
 }
 
-__attribute__((target("avx2,fma")))
-static void block_compare_avx2(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                               float running_max, ckd_block_stats *s) {
+AVX2 static inline __m256d widen_add(__m256d acc, __m256 v) {
+    acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+AVX2 static inline double hsum_pd(__m256d v) {
+    double out[4];
+    _mm256_storeu_pd(out, v);
+    return (out[0] + out[1]) + (out[2] + out[3]);
+}
+
+/// Groups of 8 elements per float accumulation run before the partial sums go to double.
+#define RUN 16
+
+// Pass 1 keeps only what needs a, b and d together in registers (the difference,
+// its maximum, Σ|d| and the dot products); the counts that compare |d| with a
+// threshold or an edge are taken in later passes over the stored |d|, a and b,
+// still in cache, so no accumulator spills to the stack. A group of 8 holding a
+// non-finite value (or a difference that overflows) is handled by compare_one,
+// which counts it in full; its a, b and d are then zeroed so later passes and
+// dot products see nothing there.
+AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, size_t n, float atol, float rtol,
+                                                float running_max, const int with_sums, ckd_block_stats *s) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 inf = _mm256_set1_ps(INFINITY);
-    const __m256 vatol = _mm256_set1_ps(atol), vrtol = _mm256_set1_ps(rtol);
-    const __m256 vzero = _mm256_setzero_ps();
-    const __m256 vf16max = _mm256_set1_ps(65504.0f);
-    __m256 edges[CKD_HISTOGRAM_BUCKETS - 1];
-    for (int k = 0; k < CKD_HISTOGRAM_BUCKETS - 1; k++) edges[k] = _mm256_set1_ps(kEdges[k]);
-    __m256i above[CKD_HISTOGRAM_BUCKETS - 1];
-    for (int k = 0; k < CKD_HISTOGRAM_BUCKETS - 1; k++) above[k] = _mm256_setzero_si256();
-    __m256i mism = _mm256_setzero_si256(), under = _mm256_setzero_si256(), beyond = _mm256_setzero_si256();
-    __m256d sum0 = _mm256_setzero_pd(), sum1 = _mm256_setzero_pd();
-    __m256 vmax = _mm256_setzero_ps();
+    __m256d dabs = _mm256_setzero_pd(), daa = _mm256_setzero_pd(), dbb = _mm256_setzero_pd();
+    __m256d dab = _mm256_setzero_pd(), ddd = _mm256_setzero_pd();
+    __m256 vmax = _mm256_setzero_ps(), bmin = inf, amax = _mm256_setzero_ps();
+    const size_t groups = n / 8;
     int64_t fast_pairs = 0;
-    float scalar_max = 0.0f;      // largest |d| seen on the scalar route
-    int64_t unused_index = -1;
-    size_t i = 0;
-    // Vector counters hold at most 2^31 hits per lane; blocks are far smaller.
-    for (; i + 8 <= n; i += 8) {
-        __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
-        __m256 aa = _mm256_and_ps(va, absmask), ab = _mm256_and_ps(vb, absmask);
-        __m256 fin = _mm256_and_ps(_mm256_cmp_ps(aa, inf, _CMP_LT_OQ), _mm256_cmp_ps(ab, inf, _CMP_LT_OQ));
-        if (_mm256_movemask_ps(fin) != 0xff) {
-            // rare: a non-finite value in this group of 8; take the exact scalar route
-            for (size_t j = i; j < i + 8; j++) compare_one(a, b, d, j, atol, rtol, s, &scalar_max, &unused_index);
-            continue;
+    float scalar_max = running_max;
+    int64_t scalar_index = -1;
+    size_t g = 0;
+    while (g < groups) {
+        size_t run_end = g + RUN < groups ? g + RUN : groups;
+        __m256 fabs_ = _mm256_setzero_ps(), faa = _mm256_setzero_ps(), fbb = _mm256_setzero_ps();
+        __m256 fab = _mm256_setzero_ps(), fdd = _mm256_setzero_ps();
+        for (; g < run_end; g++) {
+            size_t i = g * 8;
+            __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+            __m256 vd = _mm256_sub_ps(vb, va);
+            __m256 ad = _mm256_and_ps(vd, absmask);
+            // |b - a| is finite exactly when both are finite and the difference does not overflow
+            if (__builtin_expect(_mm256_movemask_ps(_mm256_cmp_ps(ad, inf, _CMP_LT_OQ)) != 0xff, 0)) {
+                for (size_t j = i; j < i + 8; j++)
+                    compare_one(a, b, d, j, atol, rtol, 1, s, &scalar_max, &scalar_index);
+                for (size_t j = i; j < i + 8; j++) { a[j] = 0.0f; b[j] = 0.0f; d[j] = 0.0f; }
+                continue;
+            }
+            _mm256_storeu_ps(d + i, ad);
+            fabs_ = _mm256_add_ps(fabs_, ad);
+            if (with_sums) {
+                faa = _mm256_fmadd_ps(va, va, faa);
+                fbb = _mm256_fmadd_ps(vb, vb, fbb);
+                fab = _mm256_fmadd_ps(va, vb, fab);
+                fdd = _mm256_fmadd_ps(vd, vd, fdd);
+            }
+            vmax = _mm256_max_ps(vmax, ad);
+            bmin = _mm256_min_ps(bmin, _mm256_and_ps(vb, absmask));
+            amax = _mm256_max_ps(amax, _mm256_and_ps(va, absmask));
+            fast_pairs += 8;
         }
-        __m256 vd = _mm256_sub_ps(vb, va);
-        __m256 ad = _mm256_and_ps(vd, absmask);
-        _mm256_storeu_ps(d + i, vd);
-        sum0 = _mm256_add_pd(sum0, _mm256_cvtps_pd(_mm256_castps256_ps128(ad)));
-        sum1 = _mm256_add_pd(sum1, _mm256_cvtps_pd(_mm256_extractf128_ps(ad, 1)));
-        vmax = _mm256_max_ps(vmax, ad);
-        __m256 thr = _mm256_fmadd_ps(vrtol, aa, vatol);
-        mism = _mm256_sub_epi32(mism, _mm256_castps_si256(_mm256_cmp_ps(ad, thr, _CMP_GT_OQ)));
-        __m256 anz = _mm256_cmp_ps(va, vzero, _CMP_NEQ_OQ), bz = _mm256_cmp_ps(vb, vzero, _CMP_EQ_OQ);
-        under = _mm256_sub_epi32(under, _mm256_castps_si256(_mm256_and_ps(anz, bz)));
-        beyond = _mm256_sub_epi32(beyond, _mm256_castps_si256(_mm256_cmp_ps(aa, vf16max, _CMP_GT_OQ)));
-        for (int k = 0; k < CKD_HISTOGRAM_BUCKETS - 1; k++)
-            above[k] = _mm256_sub_epi32(above[k], _mm256_castps_si256(_mm256_cmp_ps(ad, edges[k], _CMP_GT_OQ)));
-        fast_pairs += 8;
+        dabs = widen_add(dabs, fabs_);
+        if (with_sums) {
+            daa = widen_add(daa, faa);
+            dbb = widen_add(dbb, fbb);
+            dab = widen_add(dab, fab);
+            ddd = widen_add(ddd, fdd);
+        }
     }
-    for (; i < n; i++) compare_one(a, b, d, i, atol, rtol, s, &scalar_max, &unused_index);
-    // fold the vector part into the stats
-    double sums[4];
-    _mm256_storeu_pd(sums, _mm256_add_pd(sum0, sum1));
-    s->sum_abs += (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    // The tail keeps its a, b and d (cblas covers its dot products when asked to);
+    // later passes cover whole groups only.
+    for (size_t i = groups * 8; i < n; i++)
+        compare_one(a, b, d, i, atol, rtol, with_sums, s, &scalar_max, &scalar_index);
+
+    s->sum_abs += hsum_pd(dabs);
+    if (with_sums) {
+        s->sum_aa += hsum_pd(daa);
+        s->sum_bb += hsum_pd(dbb);
+        s->sum_ab += hsum_pd(dab);
+        s->sum_dd += hsum_pd(ddd);
+    }
     s->finite_pairs += fast_pairs;
-    s->mismatched += hsum_epi32(mism);
-    s->underflow_to_zero += hsum_epi32(under);
-    s->a_beyond_f16 += hsum_epi32(beyond);
-    int64_t counts[CKD_HISTOGRAM_BUCKETS - 1];
-    for (int k = 0; k < CKD_HISTOGRAM_BUCKETS - 1; k++) counts[k] = hsum_epi32(above[k]);
-    // counts[k] = number of fast pairs with |d| > edge k; turn cumulative counts into buckets
-    s->histogram[0] += fast_pairs - counts[0];
-    for (int k = 1; k < CKD_HISTOGRAM_BUCKETS - 1; k++) s->histogram[k] += counts[k - 1] - counts[k];
-    s->histogram[CKD_HISTOGRAM_BUCKETS - 1] += counts[CKD_HISTOGRAM_BUCKETS - 2];
-    // The block maximum; its first occurrence is looked up only when it beats the running one.
+
     float lanes[8];
     _mm256_storeu_ps(lanes, vmax);
-    float overall = scalar_max;
-    for (int k = 0; k < 8; k++) if (lanes[k] > overall) overall = lanes[k];
+    float block_max = 0.0f;
+    for (int k = 0; k < 8; k++) if (lanes[k] > block_max) block_max = lanes[k];
+    _mm256_storeu_ps(lanes, bmin);
+    float b_min = INFINITY;
+    for (int k = 0; k < 8; k++) if (lanes[k] < b_min) b_min = lanes[k];
+    _mm256_storeu_ps(lanes, amax);
+    float a_max = 0.0f;
+    for (int k = 0; k < 8; k++) if (lanes[k] > a_max) a_max = lanes[k];
+
+    // Pass 2: elements outside the tolerance, and (only if the block can hold any)
+    // zeros in B under non-zeros in A, and A beyond the F16 range.
+    const __m256 vatol = _mm256_set1_ps(atol), vrtol = _mm256_set1_ps(rtol);
+    const __m256 vzero = _mm256_setzero_ps(), vf16max = _mm256_set1_ps(65504.0f);
+    __m256i mism = _mm256_setzero_si256();
+    for (size_t gg = 0; gg < groups; gg++) {
+        __m256 aa = _mm256_and_ps(_mm256_loadu_ps(a + gg * 8), absmask);
+        __m256 thr = _mm256_fmadd_ps(vrtol, aa, vatol);
+        mism = _mm256_sub_epi32(mism, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), thr, _CMP_GT_OQ)));
+    }
+    s->mismatched += hsum_epi32(mism);
+    if (b_min == 0.0f) {
+        __m256i under = _mm256_setzero_si256();
+        for (size_t gg = 0; gg < groups; gg++) {
+            __m256 va = _mm256_loadu_ps(a + gg * 8), vb = _mm256_loadu_ps(b + gg * 8);
+            __m256 m = _mm256_and_ps(_mm256_cmp_ps(va, vzero, _CMP_NEQ_OQ), _mm256_cmp_ps(vb, vzero, _CMP_EQ_OQ));
+            under = _mm256_sub_epi32(under, _mm256_castps_si256(m));
+        }
+        s->underflow_to_zero += hsum_epi32(under);
+    }
+    if (a_max > 65504.0f) {
+        __m256i beyond = _mm256_setzero_si256();
+        for (size_t gg = 0; gg < groups; gg++) {
+            __m256 m = _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(a + gg * 8), absmask), vf16max, _CMP_GT_OQ);
+            beyond = _mm256_sub_epi32(beyond, _mm256_castps_si256(m));
+        }
+        s->a_beyond_f16 += hsum_epi32(beyond);
+    }
+
+    // Pass 3: the histogram, one edge at a time; edges at or above the block maximum
+    // have nothing above them. Zeroed groups count nowhere (they are not fast pairs).
+    int64_t counts[EDGES];
+    for (int k = 0; k < EDGES; k++) {
+        counts[k] = 0;
+        if (!(kEdges[k] < block_max)) continue;
+        const __m256 edge = _mm256_set1_ps(kEdges[k]);
+        __m256i above0 = _mm256_setzero_si256(), above1 = _mm256_setzero_si256();
+        size_t gg = 0;
+        for (; gg + 2 <= groups; gg += 2) {
+            above0 = _mm256_sub_epi32(above0, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), edge, _CMP_GT_OQ)));
+            above1 = _mm256_sub_epi32(above1, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8 + 8), edge, _CMP_GT_OQ)));
+        }
+        if (gg < groups)
+            above0 = _mm256_sub_epi32(above0, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), edge, _CMP_GT_OQ)));
+        counts[k] = hsum_epi32(_mm256_add_epi32(above0, above1));
+    }
+    s->histogram[0] += fast_pairs - counts[0];
+    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
+    s->histogram[EDGES] += counts[EDGES - 1];
+
+    // The block maximum and its first occurrence, only when it beats the running maximum.
     s->max_index = -1;
-    if (overall > running_max) {
-        // d is 0 for non-finite pairs and overall > 0, so the first match is a finite pair
-        for (size_t j = 0; j < n; j++) {
-            if (fabsf(d[j]) == overall) { s->max_abs = overall; s->max_index = (int64_t)j; break; }
+    int64_t first = -1;
+    if (block_max > running_max) {
+        for (size_t j = 0; j < groups * 8; j++) {
+            if (d[j] == block_max) { first = (int64_t)j; break; }
         }
     }
+    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
+        s->max_abs = scalar_max;
+        s->max_index = scalar_index;
+    } else if (first >= 0) {
+        s->max_abs = block_max;
+        s->max_index = first;
+    }
+}
+
+AVX2 static void block_compare_avx2_sums(float *a, float *b, float *d, size_t n, float atol, float rtol,
+                                         float running_max, ckd_block_stats *s) {
+    block_compare_avx2_body(a, b, d, n, atol, rtol, running_max, 1, s);
+}
+
+AVX2 static void block_compare_avx2_counts(float *a, float *b, float *d, size_t n, float atol, float rtol,
+                                           float running_max, ckd_block_stats *s) {
+    block_compare_avx2_body(a, b, d, n, atol, rtol, running_max, 0, s);
 }
 
 static int has_avx2(void) {
@@ -151,11 +267,15 @@ static int has_avx2(void) {
 #endif
 
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                       float running_max, ckd_block_stats *s) {
+                       float running_max, int with_sums, ckd_block_stats *s) {
 #ifdef CKD_X86
-    if (has_avx2()) { block_compare_avx2(a, b, d, n, atol, rtol, running_max, s); return; }
+    if (has_avx2() && n <= 4096) {
+        if (with_sums) block_compare_avx2_sums(a, b, d, n, atol, rtol, running_max, s);
+        else block_compare_avx2_counts(a, b, d, n, atol, rtol, running_max, s);
+        return;
+    }
 #endif
-    ckd_block_compare_portable(a, b, d, n, atol, rtol, running_max, s);
+    ckd_block_compare_portable(a, b, d, n, atol, rtol, running_max, with_sums, s);
 }
 
 int64_t ckd_count_nonfinite_bits(const void *data, size_t count, int element_bits, uint32_t exponent_mask) {

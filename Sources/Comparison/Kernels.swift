@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CBLAS
 import CKDiffShims
 import Safetensors
@@ -9,6 +12,15 @@ import Safetensors
 /// products, each accumulated in `Double` by `cblas_dsdot`. `Double` blocks
 /// (F64 and wide integers) use the scalar routine below with the same definitions.
 enum Kernels {
+    /// Where the four dot products of `Float` blocks are computed.
+    enum Numerics {
+        /// In the fused pass (the default).
+        case fused
+        /// By `cblas_dsdot` after the pass (set `CKDIFF_NUMERICS=cblas`; the benchmark measures both).
+        case cblas
+    }
+
+    static let numerics: Numerics = getenv("CKDIFF_NUMERICS").map { String(cString: $0) } == "cblas" ? .cblas : .fused
     /// Elements per block: three `Float` blocks (a, b, d) stay in L1/L2 cache.
     static let blockElements = 4096
 
@@ -23,17 +35,25 @@ enum Kernels {
                                   tolerance: Tolerance, into stats: inout BlockStatistics) {
         var s = ckd_block_stats()
         let running = Float(stats.maxAbs)
-        ckd_block_compare(a, b, d, count, Float(tolerance.atol), Float(tolerance.rtol), running, &s)
+        let fused = numerics == .fused
+        ckd_block_compare(a, b, d, count, Float(tolerance.atol), Float(tolerance.rtol), running, fused ? 1 : 0, &s)
         stats.add(s)
         if s.max_index >= 0 {
             stats.maxAbs = Double(s.max_abs)
             stats.maxIndex = base + Int(s.max_index)
         }
-        let n = Int32(count)
-        stats.sumSquaresA += cblas_dsdot(n, a, 1, a, 1)
-        stats.sumSquaresB += cblas_dsdot(n, b, 1, b, 1)
-        stats.sumProducts += cblas_dsdot(n, a, 1, b, 1)
-        stats.sumSquaresDiff += cblas_dsdot(n, d, 1, d, 1)
+        // Without fused sums the kernel still sums the pairs it zeroed (see ckd_block_compare).
+        stats.sumSquaresA += s.sum_aa
+        stats.sumSquaresB += s.sum_bb
+        stats.sumProducts += s.sum_ab
+        stats.sumSquaresDiff += s.sum_dd
+        if !fused {
+            let n = Int32(count)
+            stats.sumSquaresA += cblas_dsdot(n, a, 1, a, 1)
+            stats.sumSquaresB += cblas_dsdot(n, b, 1, b, 1)
+            stats.sumProducts += cblas_dsdot(n, a, 1, b, 1)
+            stats.sumSquaresDiff += cblas_dsdot(n, d, 1, d, 1)
+        }
     }
 
     /// Compares a block of `Double` values with the definitions of ``TensorComparison``.
@@ -44,6 +64,7 @@ enum Kernels {
             let fa = av.isFinite, fb = bv.isFinite
             if av.isNaN { stats.aNaN += 1 } else if !fa { stats.aInf += 1 }
             if bv.isNaN { stats.bNaN += 1 } else if !fb { stats.bInf += 1 }
+            if fa && abs(av) > 65504 { stats.aBeyondF16 += 1 }
             guard fa && fb else {
                 if fa { stats.newNonFinite += 1 }
                 if !(av == bv || (av.isNaN && bv.isNaN)) { stats.mismatched += 1 }
@@ -59,7 +80,6 @@ enum Kernels {
             stats.sumSquaresDiff += dv * dv
             if ad > tolerance.atol + tolerance.rtol * abs(av) { stats.mismatched += 1 }
             if av != 0 && bv == 0 { stats.underflowToZero += 1 }
-            if abs(av) > 65504 { stats.aBeyondF16 += 1 }
             stats.histogram[bucket(of: ad)] += 1
             if ad > stats.maxAbs {
                 stats.maxAbs = ad

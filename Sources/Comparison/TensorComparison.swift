@@ -21,7 +21,7 @@ import Safetensors
 ///   on both sides nor NaN on both sides.
 /// - ``newNonFinite`` counts aᵢ finite with bᵢ NaN or infinite;
 ///   ``underflowToZero`` counts aᵢ finite and non-zero with bᵢ = 0;
-///   ``aBeyondF16`` counts finite |aᵢ| > 65504 (reported when B is F16).
+///   ``aBeyondF16`` counts finite |aᵢ| > 65504 whatever bᵢ is (reported when B is F16).
 /// - ``histogram`` counts |dᵢ| over F in 12 buckets: exactly 0, (0, 1e-8],
 ///   (1e-8, 1e-7], …, (0.1, 1], (1, 10], above 10.
 ///

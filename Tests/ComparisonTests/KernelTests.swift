@@ -14,9 +14,9 @@ struct KernelTests {
             b.withUnsafeMutableBufferPointer { pb in
                 d.withUnsafeMutableBufferPointer { pd in
                     if portable {
-                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, &stats)
+                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, 1, &stats)
                     } else {
-                        ckd_block_compare(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, &stats)
+                        ckd_block_compare(pa.baseAddress, pb.baseAddress, pd.baseAddress, pa.count, atol, rtol, running, 1, &stats)
                     }
                 }
             }
@@ -49,11 +49,12 @@ struct KernelTests {
         #expect(abs(s.sum_abs - expectedSum) < 1e-12)
         // zeroed where the pair is not finite
         for i in [9, 10, 11, 12, 13] { #expect(za[i] == 0 && zb[i] == 0 && d[i] == 0) }
-        #expect(d[3] == 0.5 && d[6] == -7)
-        // histogram: zeros at 0,2,4,5,7,8,14 (7); 1e-3 class: idx1 (0.00099..≤1e-3) and idx15 (1e-3) → "<=1e-3"; 0.5 → "<=1"; 7 → "<=10"
+        #expect(d[3] == 0.5 && d[6] == 7)
+        // histogram: zeros at 0,2,4,5,7,8,14 (7); idx1 (0.00099993) → "<=1e-3"; idx15 is Float(1e-3),
+        // which is above the decimal 1e-3, → "<=1e-2"; 0.5 → "<=1"; 7 → "<=10"
         let h = histogram(s)
         #expect(h[0] == 7)
-        #expect(h[6] == 2)
+        #expect(h[6] == 1 && h[7] == 1)
         #expect(h[9] == 1 && h[10] == 1)
         #expect(h.reduce(0, +) == 11)
     }
@@ -85,8 +86,14 @@ struct KernelTests {
             #expect(fast.0.max_index == slow.0.max_index)
             #expect(fast.0.max_abs == slow.0.max_abs)
             #expect(histogram(fast.0) == histogram(slow.0))
-            #expect(abs(fast.0.sum_abs - slow.0.sum_abs) <= 1e-12 * max(1, slow.0.sum_abs))
-            #expect(fast.d == slow.d && fast.a == slow.a && fast.b == slow.b)
+            // the vector path sums runs of 128 elements in float before double: agree to 1e-6
+            func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-6 * max(1e-30, abs(y)) }
+            #expect(close(fast.0.sum_abs, slow.0.sum_abs))
+            #expect(close(fast.0.sum_aa, slow.0.sum_aa) && close(fast.0.sum_bb, slow.0.sum_bb))
+            #expect(close(fast.0.sum_ab, slow.0.sum_ab) && close(fast.0.sum_dd, slow.0.sum_dd))
+            if fast.0.a_nan + fast.0.a_inf + fast.0.b_nan + fast.0.b_inf == 0 {
+                #expect(fast.d == slow.d && fast.a == slow.a && fast.b == slow.b)
+            }
         }
     }
 

@@ -12,8 +12,10 @@
 /// A pair (a[i], b[i]) is *finite* when both values are finite. Every field
 /// except the non-finite counts is taken over finite pairs only.
 typedef struct {
-    /// Sum of |b - a| over finite pairs, accumulated in double.
+    /// Sum of |b - a| over finite pairs.
     double sum_abs;
+    /// Σa², Σb², Σab and Σ(b - a)² over finite pairs (only when sums are asked for).
+    double sum_aa, sum_bb, sum_ab, sum_dd;
     /// Largest |b - a| over finite pairs (0 when there are none).
     float max_abs;
     /// Block index of the first finite pair whose |b - a| equals max_abs, or -1
@@ -38,19 +40,24 @@ typedef struct {
 
 /// Compares one block of decoded values in a single fused pass.
 ///
-/// Writes d[i] = b[i] - a[i] for finite pairs and 0 otherwise, and sets a[i] and
-/// b[i] to 0 where the pair is not finite, so that dot products taken afterwards
-/// (‖a‖², ‖b‖², a·b, ‖d‖²) run over finite pairs only. Adds its counts to `stats`
+/// Writes d[i] = |b[i] - a[i]| for finite pairs and 0 otherwise, and sets a[i]
+/// and b[i] to 0 where the pair is not finite (the vector path also zeroes, and
+/// sums itself, the other pairs of a group of 8 that holds a non-finite value),
+/// so that dot products taken afterwards over a, b and d (‖a‖², ‖b‖², a·b, ‖d‖²)
+/// add to stats->sum_* exactly the finite pairs. Adds its counts to `stats`
 /// (which the caller zeroes once) and, when the block's largest |b - a| is above
 /// `running_max`, sets stats->max_abs and stats->max_index (the first such
-/// element of the block). Uses AVX2 when the CPU has it, else portable C; both
+/// element of the block). With `with_sums`, also adds Σa², Σb², Σab and Σd²:
+/// products and sums of up to 128 elements per lane are taken in float, then
+/// added in double (a relative error near 2⁻²⁴·√128 on each partial sum).
+/// Uses AVX2 when the CPU has it, else portable C (which sums in double); both
 /// give the same counts and maxima.
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                       float running_max, ckd_block_stats *stats);
+                       float running_max, int with_sums, ckd_block_stats *stats);
 
 /// The same computation, always with the portable code (for tests).
 void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                                float running_max, ckd_block_stats *stats);
+                                float running_max, int with_sums, ckd_block_stats *stats);
 
 /// Counts NaN and infinities in raw little-endian floating-point data by bit
 /// pattern, without decoding. `element_bits` is 16 for F16/BF16 (with
