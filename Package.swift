@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Test-only helpers: a small safetensors writer and fixture paths (ckdiff itself never writes checkpoints).
         .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffTestSupport"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffShims", "CKDiffTestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckdiff", "CKDiffTestSupport"]),

@@ -120,3 +120,11 @@ void ckd_f32_round_through_f16(const float *src, float *dst, size_t count) {
 #endif
     f32_round_through_f16_portable(src, dst, count);
 }
+
+void ckd_f16_to_f32_portable(const void *src, float *dst, size_t count) {
+    f16_to_f32_portable(src, dst, count);
+}
+
+void ckd_f32_round_through_f16_portable(const float *src, float *dst, size_t count) {
+    f32_round_through_f16_portable(src, dst, count);
+}

@@ -21,4 +21,10 @@ void ckd_f32_round_through_f16(const float *src, float *dst, size_t count);
 /// Tells whether the F16C fast path is in use (1) or the portable routine (0).
 int ckd_f16c_available(void);
 
+/// `ckd_f16_to_f32` forced onto the portable integer routine, whatever the CPU; for tests.
+void ckd_f16_to_f32_portable(const void *src, float *dst, size_t count);
+
+/// `ckd_f32_round_through_f16` forced onto the portable integer routine, whatever the CPU; for tests.
+void ckd_f32_round_through_f16_portable(const float *src, float *dst, size_t count);
+
 #endif
