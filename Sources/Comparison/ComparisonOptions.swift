@@ -9,13 +9,16 @@ public struct ComparisonOptions: Sendable {
     public var unitElements: Int
     /// The largest tensor, in elements, compared through a transpose (which needs both views in memory).
     public var transposeLimit: Int
+    /// Where the dot products of `Float` data are computed.
+    public var numerics: Numerics
 
     public init(tolerance: Tolerance? = nil, threads: Int = ComparisonOptions.defaultThreads,
-                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22) {
+                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22, numerics: Numerics = .fused) {
         self.tolerance = tolerance
         self.threads = max(1, threads)
         self.unitElements = max(Kernels.blockElements, unitElements)
         self.transposeLimit = transposeLimit
+        self.numerics = numerics
     }
 
     /// The number of online processors.
@@ -28,6 +31,33 @@ public struct ComparisonOptions: Sendable {
     }
 }
 
+/// Where the four dot products (Σa², Σb², Σab, Σd²) of `Float` data are computed.
+///
+/// Both give the same counts, maxima and histograms; the sums agree to about 1e-7
+/// relative. `Double` data (F64, 32- and 64-bit integers) always uses `cblas_ddot`.
+public enum Numerics: String, Sendable, CaseIterable {
+    /// In the fused block pass: products summed in `Float` over runs of 128 elements per
+    /// lane, each run added in `Double`. The default: the fastest measured (BENCHMARKS.md).
+    case fused
+    /// By `cblas_dsdot` (float data, double accumulation) over each cache-resident block
+    /// after the counting pass.
+    case cblas
+}
+
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Keeps OpenBLAS from starting its own thread pool behind ckdiff's workers.
+///
+/// ckdiff calls BLAS only on small cache-resident blocks from its own threads;
+/// OpenBLAS's pool then only spins. The symbol is looked up at run time because
+/// netlib BLAS, which serves the same cblas interface, has no such function.
+let singleThreadedBLAS: Void = {
+    #if canImport(Glibc)
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_set_num_threads") {
+        unsafeBitCast(symbol, to: SetThreads.self)(1)
+    }
+    #endif
+}()

@@ -12,15 +12,6 @@ import Safetensors
 /// products, each accumulated in `Double` by `cblas_dsdot`. `Double` blocks
 /// (F64 and wide integers) use the scalar routine below with the same definitions.
 enum Kernels {
-    /// Where the four dot products of `Float` blocks are computed.
-    enum Numerics {
-        /// In the fused pass (the default).
-        case fused
-        /// By `cblas_dsdot` after the pass (set `CKDIFF_NUMERICS=cblas`; the benchmark measures both).
-        case cblas
-    }
-
-    static let numerics: Numerics = getenv("CKDIFF_NUMERICS").map { String(cString: $0) } == "cblas" ? .cblas : .fused
     /// Elements per block: three `Float` blocks (a, b, d) stay in L1/L2 cache.
     static let blockElements = 4096
 
@@ -32,7 +23,7 @@ enum Kernels {
     @inline(__always)
     static func compareFloatBlock(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
                                   _ d: UnsafeMutablePointer<Float>, count: Int, base: Int,
-                                  tolerance: Tolerance, into stats: inout BlockStatistics) {
+                                  tolerance: Tolerance, numerics: Numerics, into stats: inout BlockStatistics) {
         var s = ckd_block_stats()
         let running = Float(stats.maxAbs)
         let fused = numerics == .fused
@@ -57,8 +48,19 @@ enum Kernels {
     }
 
     /// Compares a block of `Double` values with the definitions of ``TensorComparison``.
-    static func compareDoubleBlock(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int, base: Int,
+    ///
+    /// Counts and the maximum are taken element by element; the four sums come from
+    /// `cblas_ddot` over the block once non-finite pairs are zeroed (`d` receives b − a).
+    static func compareDoubleBlock(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>,
+                                   _ d: UnsafeMutablePointer<Double>, count: Int, base: Int,
                                    tolerance: Tolerance, into stats: inout BlockStatistics) {
+        defer {
+            let n = Int32(count)
+            stats.sumSquaresA += cblas_ddot(n, a, 1, a, 1)
+            stats.sumSquaresB += cblas_ddot(n, b, 1, b, 1)
+            stats.sumProducts += cblas_ddot(n, a, 1, b, 1)
+            stats.sumSquaresDiff += cblas_ddot(n, d, 1, d, 1)
+        }
         for i in 0..<count {
             let av = a[i], bv = b[i]
             let fa = av.isFinite, fb = bv.isFinite
@@ -68,16 +70,16 @@ enum Kernels {
             guard fa && fb else {
                 if fa { stats.newNonFinite += 1 }
                 if !(av == bv || (av.isNaN && bv.isNaN)) { stats.mismatched += 1 }
+                a[i] = 0
+                b[i] = 0
+                d[i] = 0
                 continue
             }
             let dv = bv - av
             let ad = abs(dv)
+            d[i] = dv
             stats.finitePairs += 1
             stats.sumAbs += ad
-            stats.sumSquaresA += av * av
-            stats.sumSquaresB += bv * bv
-            stats.sumProducts += av * bv
-            stats.sumSquaresDiff += dv * dv
             if ad > tolerance.atol + tolerance.rtol * abs(av) { stats.mismatched += 1 }
             if av != 0 && bv == 0 { stats.underflowToZero += 1 }
             stats.histogram[bucket(of: ad)] += 1

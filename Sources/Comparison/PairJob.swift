@@ -27,6 +27,7 @@ struct PairJob: Sendable {
     var offsetB: Int64
     var dtypeB: DType
     var tolerance: Tolerance
+    var numerics: Numerics
     /// Decode to `Double` (a dtype that does not fit in `Float` is involved).
     var useDouble: Bool
     /// For a transpose: A's view is rows × columns.
@@ -48,6 +49,7 @@ struct PairJob: Sendable {
         rows = 0
         columns = 0
         useDouble = !(dtypeA.fitsInFloat && dtypeB.fitsInFloat)
+        numerics = options.numerics
         let defaultTolerance = Tolerance.defaultFor(dtypeA, dtypeB)
         if let override = options.tolerance, dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint {
             tolerance = override

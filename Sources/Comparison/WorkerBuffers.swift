@@ -17,6 +17,7 @@ final class WorkerBuffers {
     private let floatD: UnsafeMutablePointer<Float>
     private let doubleA: UnsafeMutablePointer<Double>
     private let doubleB: UnsafeMutablePointer<Double>
+    private let doubleD: UnsafeMutablePointer<Double>
     private let rawBytes = Comparator.chunkElements * 8
 
     init() {
@@ -27,6 +28,7 @@ final class WorkerBuffers {
         floatD = .allocate(capacity: Kernels.blockElements)
         doubleA = .allocate(capacity: Kernels.blockElements)
         doubleB = .allocate(capacity: Kernels.blockElements)
+        doubleD = .allocate(capacity: Kernels.blockElements)
     }
 
     deinit {
@@ -37,6 +39,7 @@ final class WorkerBuffers {
         floatD.deallocate()
         doubleA.deallocate()
         doubleB.deallocate()
+        doubleD.deallocate()
     }
 
     /// Runs one unit of a pair.
@@ -97,13 +100,13 @@ final class WorkerBuffers {
                 if job.useDouble {
                     job.dtypeA.decode(rawA + offset * sizeA, count: m, into: doubleA)
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: doubleB)
-                    Kernels.compareDoubleBlock(doubleA, doubleB, count: m, base: position + offset,
+                    Kernels.compareDoubleBlock(doubleA, doubleB, doubleD, count: m, base: position + offset,
                                                tolerance: job.tolerance, into: &stats)
                 } else {
                     job.dtypeA.decode(rawA + offset * sizeA, count: m, into: floatA)
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: floatB)
                     Kernels.compareFloatBlock(floatA, floatB, floatD, count: m, base: position + offset,
-                                              tolerance: job.tolerance, into: &stats)
+                                              tolerance: job.tolerance, numerics: job.numerics, into: &stats)
                 }
                 offset += m
             }
@@ -121,7 +124,9 @@ final class WorkerBuffers {
         let valuesA = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         let valuesB = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         let alignedB = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
+        let differences = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         defer {
+            differences.deallocate()
             rawWholeA.deallocate()
             rawWholeB.deallocate()
             valuesA.deallocate()
@@ -139,7 +144,7 @@ final class WorkerBuffers {
             }
         }
         var stats = BlockStatistics()
-        Kernels.compareDoubleBlock(valuesA, alignedB, count: count, base: 0, tolerance: job.tolerance, into: &stats)
+        Kernels.compareDoubleBlock(valuesA, alignedB, differences, count: count, base: 0, tolerance: job.tolerance, into: &stats)
         return stats
     }
 }

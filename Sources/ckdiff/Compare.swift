@@ -39,6 +39,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Worker threads (default: online processors).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Where dot products of float data are computed: fused (default) or cblas.", visibility: .hidden))
+    var numerics: NumericsChoice = .fused
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -60,7 +63,8 @@ struct Compare: ParsableCommand {
             let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
             let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
             let plan = AlignmentPlan.byName(checkpointA, checkpointB, component: { _ in .other })
-            let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads)
+            let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
+                                            numerics: numerics.value)
             let bar = ProgressBar.forStandardError()
             var callback: (@Sendable (Int64, Int64) -> Void)?
             if let bar { callback = { done, total in bar.update(done, of: total) } }
@@ -78,6 +82,13 @@ struct Compare: ParsableCommand {
             }
             return ExitCode(Int32(report.summary.exitCode))
     }
+}
+
+/// `--numerics` values.
+enum NumericsChoice: String, ExpressibleByArgument, CaseIterable {
+    case fused, cblas
+
+    var value: Numerics { self == .fused ? .fused : .cblas }
 }
 
 /// Which diffusers weight variant to read on each side.

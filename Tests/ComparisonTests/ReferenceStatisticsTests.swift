@@ -35,26 +35,30 @@ struct ReferenceStatisticsTests {
         return tensors
     }()
 
-    static let results: [String: TensorComparison] = {
+    static func run(_ numerics: Numerics) -> [String: TensorComparison] {
         guard let a = try? Checkpoint.open(Fixtures.path("stats/a.safetensors")),
               let b = try? Checkpoint.open(Fixtures.path("stats/b.safetensors")) else { return [:] }
         let plan = AlignmentPlan.byName(a, b, component: { _ in .other })
         // Small units so the large tensors are split across units and threads.
-        let options = ComparisonOptions(threads: 2, unitElements: 65_536)
+        let options = ComparisonOptions(threads: 2, unitElements: 65_536, numerics: numerics)
         guard let results = try? Comparator(a: a, b: b, plan: plan, options: options).run() else { return [:] }
         return Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
-    }()
+    }
+
+    static let results: [Numerics: [String: TensorComparison]] = [.fused: run(.fused), .cblas: run(.cblas)]
 
     @Test("the fixture and its expectations load")
     func loads() {
         #expect(Self.expected.count == 34)
-        #expect(Self.results.count == 34)
+        #expect(Self.results[.fused]?.count == 34)
+        #expect(Self.results[.cblas]?.count == 34)
     }
 
-    @Test("every pair", arguments: Self.expected.keys.sorted())
-    func pair(name: String) throws {
+    @Test("every pair, with the fused and the cblas dot products",
+          arguments: Self.expected.keys.sorted(), [Numerics.fused, .cblas])
+    func pair(name: String, numerics: Numerics) throws {
         let e = Expected(fields: try #require(Self.expected[name]))
-        let r = try #require(Self.results[name])
+        let r = try #require(Self.results[numerics]?[name])
         #expect(r.identical == (e.fields["identical"] as? Bool))
         #expect(r.aDType.name == e.fields["dtype_a"] as? String)
         #expect(r.bDType.name == e.fields["dtype_b"] as? String)
