@@ -67,7 +67,8 @@ struct ComparatorTests {
         x[10] = .nan
         x[20] = .infinity
         x[30] = -.infinity
-        let pair = try Pair([.f32("w", [10_000], x), .bf16("v", [10_000], x)], [.f32("w", [10_000], x), .bf16("v", [10_000], x)])
+        let pair = try Pair([.f32("w", [10_000], x), .bf16("v", [10_000], x), .f16("h", [10_000], x)],
+                            [.f32("w", [10_000], x), .bf16("v", [10_000], x), .f16("h", [10_000], x)])
         let results = try pair.compare(pair.byName(), unit: 4096)
         for r in results {
             #expect(r.identical && r.verdict == .identical)
