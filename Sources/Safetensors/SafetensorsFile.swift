@@ -5,7 +5,10 @@
 /// reader and in its order (see ``SafetensorsError``), so anything the reference
 /// refuses is refused here for the same reason, and what it accepts (space-padded
 /// or whitespace-led headers, 0-rank and empty tensors, unaligned offsets,
-/// unknown fields, `"__metadata__": null`) is accepted.
+/// unknown fields, `"__metadata__": null`) is accepted. The one exception is serde's
+/// alternative spellings that no writer produces, a tensor entry written as a
+/// `[dtype, shape, data_offsets]` array or a dtype written as `{"F32": null}`:
+/// the reference accepts them, ckdiff refuses them as InvalidHeaderDeserialization.
 public struct SafetensorsFile: Sendable {
     /// The largest header the reference reader accepts, in bytes.
     public static let maximumHeaderLength: UInt64 = 100_000_000
@@ -82,6 +85,10 @@ public struct SafetensorsFile: Sendable {
         var duplicateMetadataKey: String?
         for (name, value) in object.members {
             if name == "__metadata__" {
+                // serde refuses a second `__metadata__` as soon as it sees it ("duplicate field").
+                guard occurrences[name] == nil else {
+                    throw deserialization("duplicate field '__metadata__'")
+                }
                 switch value {
                 case .null:
                     hasMetadata = false
@@ -108,6 +115,13 @@ public struct SafetensorsFile: Sendable {
             }
             guard case .object(let info) = value else {
                 throw deserialization("entry is a \(value.typeName), not an object", name)
+            }
+            // serde refuses a repeated known field of a tensor entry; unknown fields may repeat.
+            var seenFields = Set<String>()
+            for (field, _) in info.members where ["dtype", "shape", "data_offsets"].contains(field) {
+                guard seenFields.insert(field).inserted else {
+                    throw deserialization("duplicate field '\(field)'", name)
+                }
             }
             guard let dtypeValue = info["dtype"] else { throw deserialization("missing field 'dtype'", name) }
             guard let dtypeName = dtypeValue.stringValue else { throw deserialization("'dtype' is not a string", name) }
@@ -184,9 +198,6 @@ public struct SafetensorsFile: Sendable {
 
         // Checks the format asks for that the reference reader leaves out.
         if let (name, count) = occurrences.filter({ $0.value > 1 }).min(by: { $0.key < $1.key }) {
-            if name == "__metadata__" {
-                throw deserialization("the header has \(count) '__metadata__' entries")
-            }
             throw SafetensorsError(file: path, tensor: name, kind: .duplicateTensorName(count: count))
         }
         if let key = duplicateMetadataKey {

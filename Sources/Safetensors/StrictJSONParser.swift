@@ -13,8 +13,11 @@ package struct StrictJSONParser {
         package var description: String { "\(message) at byte \(offset)" }
     }
 
-    /// The deepest nesting of arrays and objects accepted (serde_json's default is 128).
-    package static let maximumDepth = 128
+    /// The deepest nesting of arrays and objects accepted.
+    ///
+    /// serde_json starts its recursion budget at 128 and fails when it reaches 0,
+    /// so it accepts 127 levels and refuses the 128th.
+    package static let maximumDepth = 127
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
