@@ -1,0 +1,161 @@
+/// Builds an ``AlignmentPlan`` for two checkpoints in any layouts.
+///
+/// Each side's tensors are resolved to canonical keys (``KeyScheme``) and paired by
+/// canonical key: row slices for OpenCLIP's fused q/k/v, a transpose where one side's
+/// `text_projection` is OpenCLIP's (the diffusers/ComfyUI convention; whether the
+/// values actually follow it is for the comparison to find), a reshape where the
+/// shapes differ only by dimensions of size 1. Tensors no mapping knows are then
+/// paired by exact name, so two checkpoints in the same layout pair by name whatever
+/// their architecture. When both sides hold the same fused tensor, its three slices
+/// fold back into one pair. Pairs come in A's tensor order; a pair is named by the
+/// tensor name when both sides use the same one, else by the canonical key.
+public struct Aligner: Sendable {
+    /// The reference side.
+    public let a: Checkpoint
+    /// The other side.
+    public let b: Checkpoint
+    /// A's scheme.
+    public let schemeA: KeyScheme
+    /// B's scheme.
+    public let schemeB: KeyScheme
+
+    /// Prepares to align `a` with `b`, reading both schemes from the tensor names and shapes.
+    public init(_ a: Checkpoint, _ b: Checkpoint) {
+        self.init(a, scheme: KeyScheme(a), b, scheme: KeyScheme(b))
+    }
+
+    /// Prepares to align `a` with `b` through given schemes.
+    public init(_ a: Checkpoint, scheme schemeA: KeyScheme, _ b: Checkpoint, scheme schemeB: KeyScheme) {
+        self.a = a
+        self.b = b
+        self.schemeA = schemeA
+        self.schemeB = schemeB
+    }
+
+    /// Canonical keys that name the same tensor in different UNet kinds: LDM's `label_emb`
+    /// is SDXL's `add_embedding` or a class-conditioned UNet's `class_embedding`.
+    static let canonicalAliases: [(String, String)] = [
+        ("unet/add_embedding.", "unet/class_embedding."),
+        ("unet_ema/add_embedding.", "unet_ema/class_embedding."),
+    ]
+
+    /// The other spelling of a canonical key, if it has one.
+    static func alias(of canonical: String) -> String? {
+        for (first, second) in canonicalAliases {
+            if canonical.hasPrefix(first) { return second + canonical.dropFirst(first.count) }
+            if canonical.hasPrefix(second) { return first + canonical.dropFirst(second.count) }
+        }
+        return nil
+    }
+
+    private struct Match {
+        var targetA: KeyScheme.Target?
+        var b: Int
+        var targetB: KeyScheme.Target?
+    }
+
+    /// The plan: pairs in A's tensor order, then each side's leftovers classified.
+    public func plan() -> AlignmentPlan {
+        var indexB: [String: (tensor: Int, target: KeyScheme.Target)] = [:]
+        for (j, targets) in schemeB.targets.enumerated() {
+            for target in targets where indexB[target.canonical] == nil {
+                indexB[target.canonical] = (j, target)
+            }
+        }
+
+        var matches = [[Match]](repeating: [], count: a.tensors.count)
+        var usedA = Set<String>()
+        var usedB = Set<String>()
+        var matchedB = [Int](repeating: 0, count: b.tensors.count)
+        for (i, targets) in schemeA.targets.enumerated() {
+            for target in targets where usedA.insert(target.canonical).inserted {
+                var key = target.canonical
+                var entry = indexB[key]
+                if entry == nil, let alias = Aligner.alias(of: key) {
+                    key = alias
+                    entry = indexB[alias]
+                }
+                guard let entry, usedB.insert(key).inserted else { continue }
+                matches[i].append(Match(targetA: target, b: entry.tensor, targetB: entry.target))
+                matchedB[entry.tensor] += 1
+            }
+        }
+
+        // Whatever no mapping paired is paired by exact name.
+        var nameIndexB: [String: Int] = [:]
+        for (j, tensor) in b.tensors.enumerated() where matchedB[j] == 0 && nameIndexB[tensor.name] == nil {
+            nameIndexB[tensor.name] = j
+        }
+        for (i, tensor) in a.tensors.enumerated() where matches[i].isEmpty {
+            guard let j = nameIndexB.removeValue(forKey: tensor.name) else { continue }
+            matches[i].append(Match(targetA: nil, b: j, targetB: nil))
+            matchedB[j] += 1
+        }
+
+        let classifierA = LeftoverClassifier(a, scheme: schemeA, other: schemeB)
+        let classifierB = LeftoverClassifier(b, scheme: schemeB, other: schemeA)
+        var pairs: [AlignedPair] = []
+        var onlyInA: [Leftover] = []
+        for (i, list) in matches.enumerated() {
+            if let folded = fold(i, list) {
+                pairs.append(folded)
+            } else {
+                for match in list { pairs.append(pair(i, match, classifier: classifierA)) }
+            }
+            let expected = max(schemeA.targets[i].count, 1)
+            if list.count < expected {
+                let (component, kind) = classifierA.classify(i)
+                onlyInA.append(Leftover(tensor: i, component: component, kind: kind))
+            }
+        }
+        var onlyInB: [Leftover] = []
+        for j in b.tensors.indices where matchedB[j] < max(schemeB.targets[j].count, 1) {
+            let (component, kind) = classifierB.classify(j)
+            onlyInB.append(Leftover(tensor: j, component: component, kind: kind))
+        }
+        return AlignmentPlan(pairs: pairs, onlyInA: onlyInA, onlyInB: onlyInB)
+    }
+
+    /// One pair for a match.
+    private func pair(_ i: Int, _ match: Match, classifier: LeftoverClassifier) -> AlignedPair {
+        let tensorA = a.tensors[i]
+        let tensorB = b.tensors[match.b]
+        let viewA = TensorView(tensor: i, rows: match.targetA?.rows)
+        let viewB = TensorView(tensor: match.b, rows: match.targetB?.rows)
+        var transform = PairTransform.between(match.targetA?.transform ?? .identity, match.targetB?.transform ?? .identity)
+        if transform != .transpose {
+            transform = Aligner.shapeTransform(shape(tensorA.info.shape, rows: viewA.rows), shape(tensorB.info.shape, rows: viewB.rows))
+        }
+        let name = tensorA.name == tensorB.name ? tensorA.name : (match.targetA?.canonical ?? tensorA.name)
+        let component = match.targetA?.component ?? match.targetB?.component ?? classifier.classify(i).component
+        return AlignedPair(name: name, component: component, a: viewA, b: viewB, transform: transform)
+    }
+
+    /// One whole-tensor pair when both sides hold the same fused tensor, cut the same way; else nil.
+    private func fold(_ i: Int, _ list: [Match]) -> AlignedPair? {
+        guard list.count > 1, let first = list.first, list.count == schemeA.targets[i].count,
+              list.count == schemeB.targets[first.b].count,
+              list.allSatisfy({ $0.b == first.b && $0.targetA?.part != nil && $0.targetA?.part == $0.targetB?.part
+                  && $0.targetA?.transform == $0.targetB?.transform }) else { return nil }
+        let tensorA = a.tensors[i]
+        let tensorB = b.tensors[first.b]
+        return AlignedPair(name: tensorA.name, component: first.targetA?.component ?? .other,
+                           a: TensorView(tensor: i), b: TensorView(tensor: first.b),
+                           transform: Aligner.shapeTransform(tensorA.info.shape, tensorB.info.shape))
+    }
+
+    /// A view's shape: the tensor's, with the first dimension cut to the rows taken.
+    private func shape(_ shape: [Int], rows: Range<Int>?) -> [Int] {
+        guard let rows, !shape.isEmpty else { return shape }
+        var result = shape
+        result[0] = rows.count
+        return result
+    }
+
+    /// `identity` for equal shapes, `reshape` for shapes equal but for dimensions of size 1;
+    /// otherwise `identity`, which the comparison reports as a shape mismatch.
+    static func shapeTransform(_ a: [Int], _ b: [Int]) -> PairTransform {
+        if a == b { return .identity }
+        return a.filter { $0 != 1 } == b.filter { $0 != 1 } ? .reshape : .identity
+    }
+}

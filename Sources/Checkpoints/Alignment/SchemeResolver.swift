@@ -1,0 +1,313 @@
+/// Resolves every tensor of one checkpoint to canonical keys: the work behind ``KeyScheme``.
+struct SchemeResolver {
+    /// Where a single-file key prefix puts its tensors.
+    enum Namespace: Hashable {
+        /// A UNet in LDM/SGM naming (or diffusers naming, for kohya's `unet.`).
+        case unet
+        /// LDM EMA copies (`model_ema.` + dot-stripped keys).
+        case ema
+        /// A VAE in LDM naming (or diffusers naming, for `vae.`).
+        case vae
+        /// A CLIP text model in HF naming, in this folder (nil: decided by width).
+        case clip(folder: String?)
+        /// An OpenCLIP text tower in OpenCLIP naming, in this folder (nil: decided by width and UNet).
+        case openCLIP(folder: String?)
+    }
+
+    /// How tensors are grouped before resolving.
+    enum Group: Hashable {
+        /// A diffusers component folder.
+        case folder(String)
+        /// Keys under a known single-file prefix.
+        case prefixed(String, Namespace)
+        /// Keys under no known prefix.
+        case bare
+    }
+
+    /// Single-file prefixes with fixed meaning (checkpoint-formats §1, §15; ComfyUI SD3/Flux `text_encoders.`).
+    static let prefixes: [(String, Namespace)] = [
+        ("model.diffusion_model.", .unet),
+        ("model_ema.", .ema),
+        ("first_stage_model.", .vae),
+        ("cond_stage_model.transformer.", .clip(folder: "text_encoder")),
+        ("cond_stage_model.model.", .openCLIP(folder: "text_encoder")),
+        ("unet.", .unet),
+        ("vae.", .vae),
+        ("te.", .clip(folder: "text_encoder")),
+        ("te1.", .clip(folder: "text_encoder")),
+        ("te2.", .clip(folder: "text_encoder_2")),
+        ("text_encoders.clip_l.transformer.", .clip(folder: "text_encoder")),
+        ("text_encoders.clip_g.transformer.", .clip(folder: "text_encoder_2")),
+    ]
+
+    let checkpoint: Checkpoint
+
+    init(_ checkpoint: Checkpoint) {
+        self.checkpoint = checkpoint
+    }
+
+    /// One resolved canonical tensor before rows are worked out.
+    struct Found {
+        var folder: String
+        var key: String
+        var part: RowPart?
+        var transform: PairTransform
+        var component: Component
+    }
+
+    /// The canonical tensors of every tensor, by index.
+    func resolve() -> [[KeyScheme.Target]] {
+        let tensors = checkpoint.tensors
+        var order: [Group] = []
+        var members: [Group: [Int]] = [:]
+        for (index, tensor) in tensors.enumerated() {
+            let group = SchemeResolver.group(of: tensor)
+            if members[group] == nil { order.append(group) }
+            members[group, default: []].append(index)
+        }
+
+        var found = [[Found]](repeating: [], count: tensors.count)
+        var unetMap: (map: BlockMap, keys: [String])?
+        var sdxlUNet = false
+
+        // UNets first: EMA names and the meaning of `conditioner.embedders.0.model.` depend on them.
+        for group in order {
+            guard case .prefixed(let prefix, .unet) = group, let indices = members[group] else { continue }
+            let keys = indices.map { String(tensors[$0].key.dropFirst(prefix.count)) }
+            let result = resolveUNet(indices: indices, keys: keys, folder: "unet", component: .unet, into: &found)
+            if let map = result.map, unetMap == nil { unetMap = (map, keys) }
+            sdxlUNet = sdxlUNet || result.hasLabelEmbedding
+        }
+        if checkpoint.componentFolderHint == "unet", let indices = members[.bare] {
+            sdxlUNet = sdxlUNet || indices.contains { tensors[$0].key.hasPrefix("add_embedding.") }
+        }
+
+        for group in order {
+            guard let indices = members[group] else { continue }
+            switch group {
+            case .prefixed(_, .unet):
+                continue
+            case .prefixed(let prefix, let namespace):
+                let keys = indices.map { String(tensors[$0].key.dropFirst(prefix.count)) }
+                switch namespace {
+                case .unet: continue
+                case .ema: resolveEMA(indices: indices, keys: keys, unet: unetMap, into: &found)
+                case .vae: resolveVAE(indices: indices, keys: keys, into: &found)
+                case .clip(let folder): resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)
+                case .openCLIP(let folder):
+                    resolveOpenCLIP(indices: indices, keys: keys, folder: folder, sdxlUNet: sdxlUNet, into: &found)
+                }
+            case .folder(let folder):
+                resolveFolder(folder, indices: indices, into: &found)
+            case .bare:
+                resolveBare(indices: indices, sdxlUNet: sdxlUNet, into: &found)
+            }
+        }
+
+        return found.enumerated().map { index, list in
+            list.compactMap { item -> KeyScheme.Target? in
+                var rows: Range<Int>?
+                if let part = item.part {
+                    guard let outer = tensors[index].info.shape.first, let range = part.rows(outer: outer) else { return nil }
+                    rows = range
+                }
+                return KeyScheme.Target(canonical: item.folder + "/" + item.key, part: item.part, rows: rows,
+                                        transform: item.transform, component: item.component)
+            }
+        }
+    }
+
+    /// The group a tensor belongs to.
+    static func group(of tensor: Checkpoint.Tensor) -> Group {
+        if let folder = tensor.folder { return .folder(folder) }
+        let key = tensor.key
+        for (prefix, namespace) in prefixes where key.hasPrefix(prefix) {
+            return .prefixed(prefix, namespace)
+        }
+        let conditioner = "conditioner.embedders."
+        if key.hasPrefix(conditioner) {
+            let rest = key.dropFirst(conditioner.count)
+            if let dot = rest.firstIndex(of: "."), let slot = Int(rest[..<dot]), rest[..<dot].allSatisfy({ $0 >= "0" && $0 <= "9" }) {
+                let tail = rest[rest.index(after: dot)...]
+                let head = conditioner + rest[..<dot] + "."
+                if tail.hasPrefix("transformer.") {
+                    return .prefixed(head + "transformer.", .clip(folder: slot == 0 ? "text_encoder" : "text_encoder_2"))
+                }
+                if tail.hasPrefix("model.") {
+                    return .prefixed(head + "model.", .openCLIP(folder: slot == 0 ? nil : "text_encoder_2"))
+                }
+            }
+        }
+        return .bare
+    }
+
+    // MARK: - Components
+
+    /// Resolves UNet keys in LDM/SGM naming (parameters detected from them) or diffusers naming.
+    private func resolveUNet(indices: [Int], keys: [String], folder: String, component: Component,
+                             into found: inout [[Found]]) -> (map: BlockMap?, hasLabelEmbedding: Bool) {
+        let shapes = KeyShapes(zip(keys, indices).map { (key: $0.0, shape: checkpoint.tensors[$0.1].info.shape) })
+        let config = UNetConfig.detect(ldm: shapes)
+        let map = config?.blocks
+        for (index, key) in zip(indices, keys) {
+            if let map {
+                let resolved = map.diffusers(forOriginal: key)
+                if !resolved.isEmpty {
+                    found[index] = resolved.map { Found(folder: folder, key: $0.key, part: $0.part, transform: $0.transform, component: component) }
+                    continue
+                }
+            }
+            if let key = DiffusersNaming.unet(key) {
+                found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: component)]
+            }
+        }
+        let label = config?.admInChannels != nil || keys.contains { $0.hasPrefix("add_embedding.") }
+        return (map, label)
+    }
+
+    /// Resolves `model_ema.` keys by building every EMA name forward from the UNet's LDM keys.
+    private func resolveEMA(indices: [Int], keys: [String], unet: (map: BlockMap, keys: [String])?,
+                            into found: inout [[Found]]) {
+        guard let unet else { return }
+        var flat: [String: BlockMap.Resolved] = [:]
+        func add(_ original: String, _ resolved: BlockMap.Resolved) {
+            let name = EMAKey.flat(original)
+            if flat[name] == nil { flat[name] = resolved }
+            let alias = EMAKey.flatAlias(original)
+            if flat[alias] == nil { flat[alias] = resolved }
+        }
+        for key in unet.keys {
+            if let resolved = unet.map.diffusers(forOriginal: key).first { add(key, resolved) }
+        }
+        for leaf in unet.map.enumerated() {
+            add(leaf.original, BlockMap.Resolved(key: leaf.diffusers, transform: leaf.transform, part: leaf.part))
+        }
+        for (index, key) in zip(indices, keys) {
+            guard let resolved = flat[EMAKey.prefix + key] else { continue }
+            found[index] = [Found(folder: "unet_ema", key: resolved.key, part: resolved.part, transform: resolved.transform, component: .ema)]
+        }
+    }
+
+    /// Resolves VAE keys in LDM naming (parameters detected from them) or diffusers naming.
+    private func resolveVAE(indices: [Int], keys: [String], into found: inout [[Found]]) {
+        let shapes = KeyShapes(zip(keys, indices).map { (key: $0.0, shape: checkpoint.tensors[$0.1].info.shape) })
+        let map = VAEConfig.detect(ldm: shapes)?.blocks
+        for (index, key) in zip(indices, keys) {
+            if let map {
+                let resolved = map.diffusers(forOriginal: key)
+                if !resolved.isEmpty {
+                    found[index] = resolved.map { Found(folder: "vae", key: $0.key, part: $0.part, transform: $0.transform, component: .vae) }
+                    continue
+                }
+            }
+            if let key = DiffusersNaming.vae(key) {
+                found[index] = [Found(folder: "vae", key: key, part: nil, transform: .identity, component: .vae)]
+            }
+        }
+    }
+
+    /// The width of a text model: the token embedding's second dimension.
+    private func clipWidth(indices: [Int], keys: [String]) -> Int? {
+        for (index, key) in zip(indices, keys)
+        where key == "text_model.embeddings.token_embedding.weight" || key == "embeddings.token_embedding.weight"
+            || key == "token_embedding.weight" {
+            let shape = checkpoint.tensors[index].info.shape
+            if shape.count == 2 { return shape[1] }
+        }
+        return nil
+    }
+
+    /// Resolves CLIP keys in HF naming; a nil folder is decided by width (1280: `text_encoder_2`).
+    private func resolveCLIP(indices: [Int], keys: [String], folder: String?, into found: inout [[Found]]) {
+        let width = clipWidth(indices: indices, keys: keys)
+        let folder = folder ?? (width == 1280 ? "text_encoder_2" : "text_encoder")
+        let component: Component = folder == "text_encoder" && width != 1024 ? .clipL : .openCLIP
+        for (index, key) in zip(indices, keys) {
+            if let key = DiffusersNaming.clip(key) {
+                found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: component)]
+            }
+        }
+    }
+
+    /// Resolves OpenCLIP keys; a nil folder (`conditioner.embedders.0.model.`) is `text_encoder_2`
+    /// for bigG (width 1280, or next to an SDXL UNet: the refiner) and `text_encoder` otherwise (SD2).
+    private func resolveOpenCLIP(indices: [Int], keys: [String], folder: String?, sdxlUNet: Bool,
+                                 into found: inout [[Found]]) {
+        let shapes = KeyShapes(zip(keys, indices).map { (key: $0.0, shape: checkpoint.tensors[$0.1].info.shape) })
+        let width = clipWidth(indices: indices, keys: keys)
+        let folder = folder ?? (width == 1280 || sdxlUNet ? "text_encoder_2" : "text_encoder")
+        let config = TextEncoderConfig(kind: folder == "text_encoder_2" ? .openCLIPBigG : .openCLIPH, folder: folder,
+                                       layers: shapes.count("transformer.resblocks."), hasProjection: shapes.has("text_projection"))
+        let map = config.openCLIPBlocks
+        for (index, key) in zip(indices, keys) {
+            let resolved = map.diffusers(forOriginal: key)
+            found[index] = resolved.map { Found(folder: folder, key: $0.key, part: $0.part, transform: $0.transform, component: .openCLIP) }
+        }
+    }
+
+    /// Resolves a diffusers component folder's keys.
+    private func resolveFolder(_ folder: String, indices: [Int], into found: inout [[Found]]) {
+        let keys = indices.map { checkpoint.tensors[$0].key }
+        switch folder {
+        case "unet", "unet_ema":
+            let component: Component = folder == "unet" ? .unet : .ema
+            for (index, key) in zip(indices, keys) {
+                if let key = DiffusersNaming.unet(key) {
+                    found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: component)]
+                }
+            }
+        case "vae":
+            for (index, key) in zip(indices, keys) {
+                if let key = DiffusersNaming.vae(key) {
+                    found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: .vae)]
+                }
+            }
+        case "text_encoder", "text_encoder_2":
+            resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)
+        default:
+            break
+        }
+    }
+
+    /// Resolves keys under no known prefix: a lone component file (`diffusion_pytorch_model.safetensors`,
+    /// a UNet-only or VAE-only file), by its folder hint or by what the keys look like.
+    private func resolveBare(indices: [Int], sdxlUNet: Bool, into found: inout [[Found]]) {
+        let keys = indices.map { checkpoint.tensors[$0].key }
+        switch checkpoint.componentFolderHint {
+        case "unet", "unet_ema":
+            let folder = checkpoint.componentFolderHint ?? "unet"
+            _ = resolveUNet(indices: indices, keys: keys, folder: folder, component: folder == "unet" ? .unet : .ema, into: &found)
+            return
+        case "vae":
+            resolveVAE(indices: indices, keys: keys, into: &found)
+            return
+        case "text_encoder", "text_encoder_2":
+            let folder = checkpoint.componentFolderHint
+            if keys.contains(where: { $0.hasPrefix("transformer.resblocks.") }) {
+                resolveOpenCLIP(indices: indices, keys: keys, folder: folder, sdxlUNet: sdxlUNet, into: &found)
+            } else {
+                resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)
+            }
+            return
+        default:
+            break
+        }
+        // No hint: each component resolves the keys it recognises; the first one wins.
+        var partial = [[Found]](repeating: [], count: checkpoint.tensors.count)
+        _ = resolveUNet(indices: indices, keys: keys, folder: "unet", component: .unet, into: &partial)
+        var vae = [[Found]](repeating: [], count: checkpoint.tensors.count)
+        resolveVAE(indices: indices, keys: keys, into: &vae)
+        var clip = [[Found]](repeating: [], count: checkpoint.tensors.count)
+        resolveCLIP(indices: indices, keys: keys, folder: nil, into: &clip)
+        var openCLIP = [[Found]](repeating: [], count: checkpoint.tensors.count)
+        if keys.contains(where: { $0.hasPrefix("transformer.resblocks.") }) {
+            resolveOpenCLIP(indices: indices, keys: keys, folder: nil, sdxlUNet: sdxlUNet, into: &openCLIP)
+        }
+        for index in indices {
+            for candidate in [partial[index], vae[index], clip[index], openCLIP[index]] where !candidate.isEmpty {
+                found[index] = candidate
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// The architecture parameters of a whole model: what its mapping tables are generated from.
+public struct ModelStructure: Sendable, Hashable, Codable {
+    /// The UNet, if the model has one.
+    public var unet: UNetConfig?
+    /// The VAE, if the model has one.
+    public var vae: VAEConfig?
+    /// The text encoders, in conditioning order (`conditioner.embedders.N`).
+    public var textEncoders: [TextEncoderConfig]
+
+    public init(unet: UNetConfig?, vae: VAEConfig?, textEncoders: [TextEncoderConfig]) {
+        self.unet = unet
+        self.vae = vae
+        self.textEncoders = textEncoders
+    }
+
+    /// The full-size model of a family, as published.
+    public static func standard(_ family: ModelFamily) -> ModelStructure {
+        switch family {
+        case .sd1:
+            return ModelStructure(unet: .sd1, vae: .standard, textEncoders: [.clipL])
+        case .sd2:
+            return ModelStructure(unet: .sd2, vae: .standard, textEncoders: [.openCLIPH])
+        case .sdxlBase:
+            var unet = UNetConfig.sdxlBase
+            unet.labelEmbedding = .addEmbedding
+            return ModelStructure(unet: unet, vae: .standard, textEncoders: [.clipL, .openCLIPBigG()])
+        case .sdxlRefiner:
+            return ModelStructure(unet: .sdxlRefiner, vae: .standard, textEncoders: [.openCLIPBigG()])
+        }
+    }
+}
