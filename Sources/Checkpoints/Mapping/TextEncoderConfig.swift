@@ -64,7 +64,7 @@ public struct TextEncoderConfig: Sendable, Hashable, Codable {
         var keys = ["text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight"]
         for layer in 0..<max(layers, diffusersLayers) {
             let prefix = "text_model.encoder.layers.\(layer)."
-            for module in ["self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
+            for module in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
                            "layer_norm1", "mlp.fc1", "mlp.fc2", "layer_norm2"] {
                 keys.append(prefix + module + ".weight")
                 keys.append(prefix + module + ".bias")
