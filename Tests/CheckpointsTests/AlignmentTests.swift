@@ -217,55 +217,133 @@ struct FullSizeAlignmentTests {
         #expect(expected[.optional] == 16 + 2 + 12 + 2 + 1)
     }
 
-    @Test func sd2TextEncoderPlaceholders() throws {
-        // A ViT-H-shaped tower (24 resblocks, OpenCLIP naming, checkpoint-formats §5) against a
-        // 23-layer HF encoder, built from the §5 table here, at width 8.
-        let store = try SparseCheckpoints()
-        defer { store.remove() }
-        let width = 8
-        var openCLIP: [Listing.Entry] = []
-        func add(_ list: inout [Listing.Entry], _ name: String, _ shape: [Int]) {
-            list.append(.init(name: name, dtype: .f32, shape: shape, component: nil, optional: false, aliases: []))
+    /// A ViT-H-shaped OpenCLIP tower in OpenCLIP naming (checkpoint-formats §5), at width 8.
+    static func openCLIPTower(prefix: String, layers: Int, projection: Bool, logitScale: Bool, width: Int = 8) -> Listing {
+        var list: [Listing.Entry] = []
+        func add(_ name: String, _ shape: [Int]) {
+            list.append(.init(name: prefix + name, dtype: .f32, shape: shape, component: nil, optional: false, aliases: []))
         }
-        let prefix = "cond_stage_model.model."
-        add(&openCLIP, prefix + "token_embedding.weight", [100, width])
-        add(&openCLIP, prefix + "positional_embedding", [77, width])
-        add(&openCLIP, prefix + "ln_final.weight", [width])
-        add(&openCLIP, prefix + "ln_final.bias", [width])
-        add(&openCLIP, prefix + "text_projection", [width, width])
-        add(&openCLIP, prefix + "logit_scale", [])
-        var hf: [Listing.Entry] = []
-        add(&hf, "text_model.embeddings.token_embedding.weight", [100, width])
-        add(&hf, "text_model.embeddings.position_embedding.weight", [77, width])
-        add(&hf, "text_model.final_layer_norm.weight", [width])
-        add(&hf, "text_model.final_layer_norm.bias", [width])
-        for layer in 0..<24 {
-            let block = prefix + "transformer.resblocks.\(layer)."
-            add(&openCLIP, block + "attn.in_proj_weight", [3 * width, width])
-            add(&openCLIP, block + "attn.in_proj_bias", [3 * width])
+        add("token_embedding.weight", [100, width])
+        add("positional_embedding", [77, width])
+        for layer in 0..<layers {
+            let block = "transformer.resblocks.\(layer)."
+            add(block + "attn.in_proj_weight", [3 * width, width])
+            add(block + "attn.in_proj_bias", [3 * width])
             for (module, shape) in [("attn.out_proj", [width, width]), ("ln_1", [width]), ("ln_2", [width]),
                                     ("mlp.c_fc", [4 * width, width]), ("mlp.c_proj", [width, 4 * width])] {
-                add(&openCLIP, block + module + ".weight", shape)
-                add(&openCLIP, block + module + ".bias", [shape[0]])
+                add(block + module + ".weight", shape)
+                add(block + module + ".bias", [shape[0]])
             }
-            guard layer < 23 else { continue }
-            let layerPrefix = "text_model.encoder.layers.\(layer)."
+        }
+        add("ln_final.weight", [width])
+        add("ln_final.bias", [width])
+        if projection { add("text_projection", [width, width]) }
+        if logitScale { add("logit_scale", []) }
+        return Listing(entries: list)
+    }
+
+    /// The same tower as a HF `CLIPTextModel` (transformers naming), optionally flattened (no `text_model.`).
+    static func hfTower(layers: Int, width: Int = 8, flattened: Bool = false) -> Listing {
+        var list: [Listing.Entry] = []
+        let root = flattened ? "" : "text_model."
+        func add(_ name: String, _ shape: [Int]) {
+            list.append(.init(name: name, dtype: .f32, shape: shape, component: nil, optional: false, aliases: []))
+        }
+        add(root + "embeddings.token_embedding.weight", [100, width])
+        add(root + "embeddings.position_embedding.weight", [77, width])
+        for layer in 0..<layers {
+            let prefix = root + "encoder.layers.\(layer)."
             for (module, shape) in [("self_attn.q_proj", [width, width]), ("self_attn.k_proj", [width, width]),
                                     ("self_attn.v_proj", [width, width]), ("self_attn.out_proj", [width, width]),
                                     ("layer_norm1", [width]), ("layer_norm2", [width]),
                                     ("mlp.fc1", [4 * width, width]), ("mlp.fc2", [width, 4 * width])] {
-                add(&hf, layerPrefix + module + ".weight", shape)
-                add(&hf, layerPrefix + module + ".bias", [shape[0]])
+                add(prefix + module + ".weight", shape)
+                add(prefix + module + ".bias", [shape[0]])
             }
         }
-        let original = try store.file("sd2-te", Listing(entries: openCLIP))
-        let diffusers = try store.folder("sd2", [("text_encoder", Listing(entries: hf))])
+        add(root + "final_layer_norm.weight", [width])
+        add(root + "final_layer_norm.bias", [width])
+        return Listing(entries: list)
+    }
+
+    @Test func sd2TextEncoderPlaceholders() throws {
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        let diffusers = try store.folder("sd2", [("text_encoder", Self.hfTower(layers: 23))])
+        let hfCount = 23 * 16 + 4
+
+        // An original SD2 tower (24 resblocks, projection, logit_scale), or kohya's dummy-filled one.
+        let original = try store.file("sd2-original",
+                                      Self.openCLIPTower(prefix: "cond_stage_model.model.", layers: 24, projection: true, logitScale: true))
         let plan = AlignmentPlan.aligning(original, diffusers)
-        #expect(plan.onlyInB.isEmpty)
+        #expect(plan.onlyInB.isEmpty && plan.pairs.count == hfCount)
         #expect(plan.misalignedPairs(original, diffusers).isEmpty)
-        #expect(plan.pairs.count == hf.count)
         #expect(AlignmentPlan.classes(plan.onlyInA) == [.placeholder: 13, .layoutOnly: 1])
         #expect(plan.pairs.allSatisfy { $0.component == .openCLIP })
+
+        // OneTrainer's SD2 output: 23 resblocks, a ones projection, logit_scale.
+        let oneTrainer = try store.file("sd2-onetrainer",
+                                        Self.openCLIPTower(prefix: "cond_stage_model.model.", layers: 23, projection: true, logitScale: true))
+        let againstDiffusers = AlignmentPlan.aligning(oneTrainer, diffusers)
+        #expect(againstDiffusers.pairs.count == hfCount && againstDiffusers.onlyInB.isEmpty)
+        #expect(AlignmentPlan.classes(againstDiffusers.onlyInA) == [.placeholder: 1, .layoutOnly: 1])
+        let againstOriginal = AlignmentPlan.aligning(original, oneTrainer)
+        // Same naming on both sides: pairs by name, fused tensors whole.
+        #expect(againstOriginal.pairs.count == 23 * 12 + 6)
+        #expect(againstOriginal.pairs.allSatisfy { $0.a.rows == nil && $0.b.rows == nil
+                && original.tensors[$0.a.tensor].name == oneTrainer.tensors[$0.b.tensor].name })
+        #expect(AlignmentPlan.classes(againstOriginal.onlyInA) == [.placeholder: 12])
+
+        // SD2 saved the SGM way (ComfyUI accepts both): fused on both sides, folded back to whole tensors.
+        let sgm = try store.file("sd2-sgm",
+                                 Self.openCLIPTower(prefix: "conditioner.embedders.0.model.", layers: 24, projection: true, logitScale: true))
+        let folded = AlignmentPlan.aligning(original, sgm)
+        #expect(folded.onlyInA.isEmpty && folded.onlyInB.isEmpty && folded.pairs.count == 24 * 12 + 6)
+        #expect(folded.pairs.allSatisfy { $0.a.rows == nil && $0.b.rows == nil && $0.transform == .identity })
+        #expect(folded.pairs.contains { $0.name == "cond_stage_model.model.transformer.resblocks.3.attn.in_proj_weight"
+                && sgm.tensors[$0.b.tensor].name == "conditioner.embedders.0.model.transformer.resblocks.3.attn.in_proj_weight" })
+    }
+
+    @Test func flattenedCLIPAndLegacyVAENames() throws {
+        // transformers ≥ 5.6 flattened CLIPTextModel; diffusers < 0.17 VAE attention names.
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        let ldm = try store.file("sd1-ldm", try Listing("sd-mecha/sd1-ldm.json"))
+        let legacy = [("to_q.", "query."), ("to_k.", "key."), ("to_v.", "value."), ("to_out.0.", "proj_attn.")]
+        var vae = try Listing("diffusers/sd15_vae.json")
+        vae.entries = vae.entries.map { entry in
+            var entry = entry
+            for (modern, old) in legacy where entry.name.contains("mid_block.attentions.0." + modern) {
+                entry.name = entry.name.replacingOccurrences(of: "mid_block.attentions.0." + modern, with: "mid_block.attentions.0." + old)
+            }
+            return entry
+        }
+        #expect(vae.entries.filter { $0.name.contains(".query.") }.count == 4)
+        var clip = try Listing("diffusers/sd15_text_encoder.json")
+        clip.entries = clip.entries.map { var e = $0; e.name = String(e.name.dropFirst("text_model.".count)); return e }
+        let diffusers = try store.folder("sd15-old", [("unet", try Listing("diffusers/sd15_unet.json")), ("vae", vae), ("text_encoder", clip)])
+        let plan = AlignmentPlan.aligning(diffusers, ldm)
+        check(plan, diffusers, ldm, pairs: 686 + 248 + 196, onlyInA: [:], onlyInB: [.ema: 688, .scheduleBuffer: 12, .layoutOnly: 1])
+        #expect(pair(plan, b: ldm, named: "first_stage_model.decoder.mid.attn_1.proj_out.weight").map { name(diffusers, $0.a) }
+                == "vae/decoder.mid_block.attentions.0.proj_attn.weight")
+        #expect(pair(plan, b: ldm, named: "cond_stage_model.transformer.text_model.final_layer_norm.bias").map { name(diffusers, $0.a) }
+                == "text_encoder/final_layer_norm.bias")
+    }
+
+    @Test func loneVAEFileByItsFolderName() throws {
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        let folder = store.root.appendingPathComponent("vae")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("diffusion_pytorch_model.safetensors").path
+        try SafetensorsWriter.writeSparse(try Listing("diffusers/sdxl_vae.json").tensors, to: path)
+        let vae = try Checkpoint.open(path)
+        #expect(vae.componentFolderHint == "vae")
+        let sgm = try store.file("sdxl-sgm", try Listing("sd-mecha/sdxl-sgm.json"))
+        let plan = AlignmentPlan.aligning(vae, sgm)
+        #expect(plan.pairs.count == 248 && plan.onlyInA.isEmpty)
+        #expect(plan.misalignedPairs(vae, sgm).isEmpty)
+        #expect(plan.pairs.allSatisfy { $0.component == .vae && $0.name.hasPrefix("vae/") })
     }
 }
 

@@ -19,8 +19,8 @@ struct LeftoverClassifier {
     ///
     /// In order: EMA copies (`model_ema.*`, `unet_ema/`); the 12 schedule buffers; markers
     /// (`v_pred`, `ztsnr`, `edm_vpred.*`, `edm_mean`/`edm_std`); layout-only buffers
-    /// (`position_ids`, `logit_scale`); placeholders (SD2's 24th layer and `text_projection`
-    /// against a 23-layer diffusers encoder); keys some SDXL files prune when the other side
+    /// (`position_ids`, `logit_scale`); placeholders (SD2's 24th layer against a 23-layer
+    /// encoder, SD2's `text_projection` against a 23-layer encoder without one); keys some SDXL files prune when the other side
     /// has the encoder without them (CLIP-L's last layer and final norm, bigG's last layer,
     /// final norm and projection); other known model tensors (a real gap); the rest unknown.
     func classify(_ index: Int) -> (component: Component, kind: LeftoverClass) {
@@ -40,8 +40,9 @@ struct LeftoverClassifier {
         if folder.hasPrefix("text_encoder"), let mine = scheme.encoders[folder], let theirs = other.encoders[folder] {
             let layer = TextEncoderConfig.layerIndex(of: canonicalKey)
             let isProjection = canonicalKey == "text_projection.weight"
-            if folder == "text_encoder", theirs.layers == SpecialKeys.sd2DiffusersLayers, !theirs.hasProjection,
-               mine.layers >= SpecialKeys.sd2DiffusersLayers, isProjection || (layer ?? -1) >= SpecialKeys.sd2DiffusersLayers {
+            // SD2: diffusers keeps 23 of ViT-H's 24 layers and no projection; converters fill them in.
+            if folder == "text_encoder", theirs.layers == SpecialKeys.sd2DiffusersLayers,
+               (layer ?? -1) >= SpecialKeys.sd2DiffusersLayers || (isProjection && !theirs.hasProjection) {
                 return (component, .placeholder)
             }
             if scheme.looksLikeSDXL || other.looksLikeSDXL {
