@@ -30,6 +30,18 @@ public struct MappingTable: Sendable {
             case targetRows = "target_rows"
         }
 
+        /// Encodes every field, a missing side as `null`, so the JSON form has one shape.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(component, forKey: .component)
+            try container.encode(canonical, forKey: .canonical)
+            try container.encode(source, forKey: .source)
+            try container.encode(sourceRows, forKey: .sourceRows)
+            try container.encode(target, forKey: .target)
+            try container.encode(targetRows, forKey: .targetRows)
+            try container.encode(transform, forKey: .transform)
+        }
+
         public init(component: Component, canonical: String, source: String?, sourceRows: RowPart?,
                     target: String?, targetRows: RowPart?, transform: PairTransform) {
             self.component = component
