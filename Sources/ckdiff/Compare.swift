@@ -62,7 +62,7 @@ struct Compare: ParsableCommand {
             let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
             let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
             let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
-            let plan = AlignmentPlan.byName(checkpointA, checkpointB, component: { _ in .other })
+            let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
             let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
                                             numerics: numerics.value)
             let bar = ProgressBar.forStandardError()
