@@ -330,6 +330,38 @@ struct FullSizeAlignmentTests {
                 == "text_encoder/final_layer_norm.bias")
     }
 
+    @Test func unpatchedUpsamplerIndexAndLinearProjections() throws {
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        // The diffusers SDXL script first writes the upsampler of up_blocks.0 as `output_blocks.2.1.conv`.
+        var sgm = try Listing("sd-mecha/sdxl-sgm.json")
+        sgm.entries = sgm.entries.map { entry in
+            var entry = entry
+            entry.name = entry.name.replacingOccurrences(of: "output_blocks.2.2.conv.", with: "output_blocks.2.1.conv.")
+            return entry
+        }
+        let file = try store.file("sdxl-unpatched", sgm)
+        let diffusers = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline", try diffusersComponents("sdxl", ["unet"]))
+        let plan = AlignmentPlan.aligning(file, diffusers)
+        #expect(plan.onlyInB.isEmpty && plan.pairs.count == 1680)
+        #expect(pair(plan, b: diffusers, named: "unet/up_blocks.0.upsamplers.0.conv.weight").map { name(file, $0.a) }
+                == "model.diffusion_model.output_blocks.2.1.conv.weight")
+
+        // SD1 LDM with linear projections (as kohya saves an SD2-style UNet) against conv projections: a reshape.
+        var ldm = try Listing("sd-mecha/sd1-ldm.json").filter { $0.component == "diffuser" }
+        ldm.entries = ldm.entries.map { entry in
+            var entry = entry
+            if entry.name.hasSuffix("proj_in.weight") || entry.name.hasSuffix("proj_out.weight") { entry.shape = Array(entry.shape.prefix(2)) }
+            return entry
+        }
+        let linear = try store.file("sd1-linear", ldm)
+        let sd15 = try store.folder("sd15", try diffusersComponents("sd15", ["unet"]))
+        let reshaped = AlignmentPlan.aligning(linear, sd15)
+        #expect(reshaped.pairs.count == 686 && reshaped.onlyInA.isEmpty && reshaped.onlyInB.isEmpty)
+        #expect(reshaped.misalignedPairs(linear, sd15).isEmpty)
+        #expect(reshaped.pairs.filter { $0.transform == .reshape }.count == 16 * 2)
+    }
+
     @Test func loneVAEFileByItsFolderName() throws {
         let store = try SparseCheckpoints()
         defer { store.remove() }

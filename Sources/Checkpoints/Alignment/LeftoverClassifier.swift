@@ -3,16 +3,13 @@ struct LeftoverClassifier {
     /// The side the tensor is on.
     let checkpoint: Checkpoint
     let scheme: KeyScheme
-    /// The other side.
+    /// The other side's scheme.
     let other: KeyScheme
-    /// The other side's canonical keys.
-    let otherKeys: Set<String>
 
     init(_ checkpoint: Checkpoint, scheme: KeyScheme, other: KeyScheme) {
         self.checkpoint = checkpoint
         self.scheme = scheme
         self.other = other
-        self.otherKeys = other.canonicalKeys
     }
 
     /// The component and class of a tensor with no counterpart.

@@ -39,12 +39,4 @@ struct KeyShapes: Sendable {
         while present.contains(n) { n += 1 }
         return n
     }
-
-    /// Whether any key starts with `prefix`.
-    func hasPrefix(_ prefix: String) -> Bool {
-        shapes.keys.contains { $0.hasPrefix(prefix) }
-    }
-
-    /// The number of keys.
-    var count: Int { shapes.count }
 }
