@@ -85,12 +85,10 @@ struct SchemeResolver {
         for group in order {
             guard let indices = members[group] else { continue }
             switch group {
-            case .prefixed(_, .unet):
-                continue
             case .prefixed(let prefix, let namespace):
                 let keys = indices.map { String(tensors[$0].key.dropFirst(prefix.count)) }
                 switch namespace {
-                case .unet: continue
+                case .unet: break  // resolved above
                 case .ema: resolveEMA(indices: indices, keys: keys, unet: unetMap, into: &found)
                 case .vae: resolveVAE(indices: indices, keys: keys, into: &found)
                 case .clip(let folder): resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)

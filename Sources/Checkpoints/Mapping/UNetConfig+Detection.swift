@@ -126,3 +126,16 @@ extension UNetConfig {
         return config.isConsistent ? config : nil
     }
 }
+
+extension UNetConfig {
+    /// Reads the parameters of a UNet from its LDM/SGM keys (without `model.diffusion_model.`)
+    /// and shapes, as ComfyUI's `detect_unet_config` does; nil if they do not describe a UNet.
+    public static func detect(ldmShapes: [String: [Int]]) -> UNetConfig? {
+        detect(ldm: KeyShapes(ldmShapes.map { (key: $0.key, shape: $0.value) }))
+    }
+
+    /// Reads the parameters of a UNet from its diffusers keys and shapes; nil if they do not describe a UNet.
+    public static func detect(diffusersShapes: [String: [Int]]) -> UNetConfig? {
+        detect(diffusers: KeyShapes(diffusersShapes.map { (key: $0.key, shape: $0.value) }))
+    }
+}
