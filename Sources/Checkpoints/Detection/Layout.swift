@@ -1,0 +1,32 @@
+/// How the keys of a checkpoint are spelled: which tool's naming it follows.
+public enum Layout: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A diffusers folder, or a lone diffusers component (`conv_in.weight`, `down_blocks.…`).
+    case diffusers
+    /// A CompVis/LDM single file (SD1/SD2): `model.diffusion_model.`, `first_stage_model.`, `cond_stage_model.`.
+    case ldm
+    /// A Stability SGM single file (SDXL, also ComfyUI saves): `conditioner.embedders.N.`.
+    case sgm
+    /// kohya's flattened namespaces: `unet.`, `te.`/`te1.`/`te2.`, `vae.`.
+    case kohyaFlattened = "kohya_flattened"
+    /// A kohya/sd-scripts LoRA: `lora_unet_…` / `lora_te…` with `lora_down`/`lora_up`/`alpha`.
+    case loraKohya = "lora_kohya"
+    /// A LyCORIS adapter (LoHa `hada_*`, LoKr `lokr_*`, full `diff`, …).
+    case loraLyCORIS = "lora_lycoris"
+    /// A PEFT / diffusers LoRA: `lora_A`/`lora_B` or the older diffusers `lora.down`/`lora_linear_layer` names.
+    case loraPEFT = "lora_peft"
+    /// Nothing ckdiff recognises.
+    case unknown
+}
+
+/// A model family, told apart from keys and shapes.
+public enum Architecture: String, Sendable, Hashable, Codable, CaseIterable {
+    case sd1
+    case sd2
+    case sdxlBase = "sdxl_base"
+    case sdxlRefiner = "sdxl_refiner"
+    case stableCascadeB = "stable_cascade_b"
+    case stableCascadeC = "stable_cascade_c"
+    case sd3
+    case flux
+    case unknown
+}
