@@ -21,9 +21,7 @@ public struct ModelStructure: Sendable, Hashable, Codable {
         case .sd2:
             return ModelStructure(unet: .sd2, vae: .standard, textEncoders: [.openCLIPH])
         case .sdxlBase:
-            var unet = UNetConfig.sdxlBase
-            unet.labelEmbedding = .addEmbedding
-            return ModelStructure(unet: unet, vae: .standard, textEncoders: [.clipL, .openCLIPBigG()])
+            return ModelStructure(unet: .sdxlBase, vae: .standard, textEncoders: [.clipL, .openCLIPBigG()])
         case .sdxlRefiner:
             return ModelStructure(unet: .sdxlRefiner, vae: .standard, textEncoders: [.openCLIPBigG()])
         }
