@@ -6,7 +6,12 @@ import Reporting
 /// `ckdiff inspect PATH`: what a checkpoint file or folder is.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe one checkpoint: layout, architecture, components, dtypes, EMA, metadata.")
+        abstract: "Describe one checkpoint: layout, architecture, components, dtypes, EMA, metadata.",
+        discussion: """
+            Reads headers only, unless --scan is given: then every floating-point tensor is read \
+            (in bounded memory) and NaN, +Inf, -Inf and values beyond the F16 range (|x| > 65504) \
+            are counted. Exit status 0, or 2 when the checkpoint cannot be read.
+            """)
 
     @Argument(help: "A .safetensors file, a diffusers folder or a component folder.")
     var path: String

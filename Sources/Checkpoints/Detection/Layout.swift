@@ -6,6 +6,8 @@ public enum Layout: String, Sendable, Hashable, Codable, CaseIterable {
     case ldm
     /// A Stability SGM single file (SDXL, also ComfyUI saves): `conditioner.embedders.N.`.
     case sgm
+    /// A ComfyUI single file of a transformer model (SD3, Flux): `model.diffusion_model.` with `text_encoders.`.
+    case comfy
     /// kohya's flattened namespaces: `unet.`, `te.`/`te1.`/`te2.`, `vae.`.
     case kohyaFlattened = "kohya_flattened"
     /// A kohya/sd-scripts LoRA: `lora_unet_…` / `lora_te…` with `lora_down`/`lora_up`/`alpha`.
@@ -16,17 +18,9 @@ public enum Layout: String, Sendable, Hashable, Codable, CaseIterable {
     case loraPEFT = "lora_peft"
     /// Nothing ckdiff recognises.
     case unknown
-}
 
-/// A model family, told apart from keys and shapes.
-public enum Architecture: String, Sendable, Hashable, Codable, CaseIterable {
-    case sd1
-    case sd2
-    case sdxlBase = "sdxl_base"
-    case sdxlRefiner = "sdxl_refiner"
-    case stableCascadeB = "stable_cascade_b"
-    case stableCascadeC = "stable_cascade_c"
-    case sd3
-    case flux
-    case unknown
+    /// Whether this is an adapter (LoRA, LyCORIS) rather than a whole model.
+    public var isAdapter: Bool {
+        self == .loraKohya || self == .loraLyCORIS || self == .loraPEFT
+    }
 }
