@@ -98,7 +98,10 @@ struct ArchitectureDetector {
             if let encoders = encoderSummary() { evidence.append(encoders) }
             return (architecture, evidence)
         }
-        if let found = encoderFamily() { return found }
+        // A denoiser that matched nothing above says so before the encoders speak.
+        let unmatched = denoiser.isEmpty ? [] : ["\(denoiser.count) denoiser tensors with no known UNet or transformer signature"]
+        if let found = encoderFamily() { return (found.0, unmatched + found.1) }
+        if !unmatched.isEmpty { return (.unknown, unmatched) }
         if components.contains(.vae) { return (.unknown, ["a VAE alone fits every Stable Diffusion family"]) }
         return (.unknown, ["no known signature"])
     }
