@@ -62,8 +62,7 @@ struct Compare: ParsableCommand {
             let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
             let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
             let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
-            let aligner = Aligner(checkpointA, checkpointB)
-            let plan = aligner.plan()
+            let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
             let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
                                             numerics: numerics.value)
             let bar = ProgressBar.forStandardError()
@@ -72,8 +71,7 @@ struct Compare: ParsableCommand {
             let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
                 .run(progress: callback)
             bar?.finish()
-            let identityA = checkpointA.identify(scheme: aligner.schemeA)
-            let identityB = checkpointB.identify(scheme: aligner.schemeB)
+            let identityA = checkpointA.identify(), identityB = checkpointB.identify()
             let report = ComparisonReport(
                 a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
                 b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),

@@ -21,9 +21,4 @@ extension Checkpoint {
                                   components: assignments.map(\.component),
                                   ema: EMACoverage(tensors: emaTensors, unetTensors: unetTensors))
     }
-
-    /// The same as ``identify()``; the key scheme a comparison already built is not needed.
-    public func identify(scheme: KeyScheme?) -> CheckpointIdentity {
-        identify()
-    }
 }
