@@ -1,5 +1,6 @@
 import CKDiffTestSupport
 import Foundation
+import Safetensors
 import Testing
 
 @Suite("ckdiff compare, through the built binary")
@@ -145,5 +146,52 @@ struct CompareCLITests {
         #expect(!outcome.stdout.contains("\u{1B}["))
         let forced = try CLIRunner.run([Self.fp32, Self.fp16, "--color", "always"])
         #expect(forced.stdout.contains("\u{1B}["))
+    }
+
+    /// Copies a single file, keeping only the tensors `keep` accepts (a hand-made fault on real data).
+    private func filteredCopy(of source: String, to path: String, keep: (String) -> Bool) throws {
+        let header = try SafetensorsFile.open(source)
+        let file = try ReadOnlyFile(path: source)
+        let entries = try header.tensors.filter { keep($0.name) }.map { info in
+            SafetensorsWriter.Entry(name: info.name, dtype: info.dtype, shape: info.shape,
+                                    bytes: try file.readBytes(count: info.byteCount, at: info.fileOffset))
+        }
+        try SafetensorsWriter.write(entries, to: path)
+    }
+
+    @Test("a component missing from a conversion: exit 1, coverage names it")
+    func missingComponent() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let b = directory.appendingPathComponent("no-vae.safetensors").path
+        try filteredCopy(of: Self.fp16, to: b) { !$0.hasPrefix("first_stage_model.") }
+        let outcome = try CLIRunner.run([Fixtures.path("reference/sdxl_tiny_diffusers"), b, "--json", "-"])
+        #expect(outcome.status == 1)
+        #expect(try JSONSchemaValidator(schemaPath: Self.schema).violations(of: outcome.stdoutData).isEmpty)
+        let json = try #require(try JSONSerialization.jsonObject(with: outcome.stdoutData) as? [String: Any])
+        let components = try #require(json["components"] as? [[String: Any]])
+        let vae = try #require(components.first { $0["component"] as? String == "vae" })
+        #expect(vae["only_in_a"] as? Int == 248)
+        #expect(vae["pairs"] as? Int == 0)
+        #expect(vae["aligned_share_a"] as? Double == 0)
+        let unet = try #require(components.first { $0["component"] as? String == "unet" })
+        #expect(unet["pairs"] as? Int == 720 && unet["aligned_share_a"] as? Double == 1)
+        let summary = try #require(json["summary"] as? [String: Any])
+        #expect(summary["only_in_a_weights"] as? Int == 248)
+    }
+
+    @Test("the diffusers folder against diffusers' own single-file conversions: equivalent, every tensor aligned",
+          arguments: ["sdxl_tiny_sgm_fp32", "sdxl_tiny_sgm_fp16"])
+    func crossLayout(file: String) throws {
+        let outcome = try CLIRunner.run([Fixtures.path("reference/sdxl_tiny_diffusers"),
+                                         Fixtures.path("reference/single_file/\(file).safetensors"), "--json", "-"])
+        #expect(outcome.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: outcome.stdoutData) as? [String: Any])
+        let summary = try #require(json["summary"] as? [String: Any])
+        #expect(summary["only_in_a"] as? Int == 0 && summary["only_in_b"] as? Int == 0)
+        #expect(summary["tensors_aligned"] as? Int == 1057)
+        #expect(summary["tensors_out_of_tolerance"] as? Int == 0)
+        for component in try #require(json["components"] as? [[String: Any]]) {
+            #expect(component["aligned_share_a"] as? Double == 1 && component["aligned_share_b"] as? Double == 1)
+        }
     }
 }

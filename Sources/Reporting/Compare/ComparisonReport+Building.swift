@@ -52,9 +52,60 @@ extension ComparisonReport {
             onlyInA: onlyA.count, onlyInB: onlyB.count, onlyInAWeights: weightsA, onlyInBWeights: weightsB,
             parametersCompared: comparisons.reduce(0) { $0 + $1.elementCount },
             bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 })
+        self.components = ComparisonReport.coverage(a: a.checkpoint, b: b.checkpoint, plan: plan)
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
+    }
+}
+
+extension ComparisonReport {
+    /// Coverage per component, from the plan: every tensor of each side is in a pair or a leftover.
+    static func coverage(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan) -> [ComponentCoverage] {
+        struct Side {
+            var tensors = Set<Int>()
+            var aligned = Set<Int>()
+            var only = Set<Int>()
+        }
+        var sides: [Component: (a: Side, b: Side, pairs: Int)] = [:]
+        for pair in plan.pairs {
+            var entry = sides[pair.component] ?? (Side(), Side(), 0)
+            entry.pairs += 1
+            entry.a.tensors.insert(pair.a.tensor)
+            entry.a.aligned.insert(pair.a.tensor)
+            entry.b.tensors.insert(pair.b.tensor)
+            entry.b.aligned.insert(pair.b.tensor)
+            sides[pair.component] = entry
+        }
+        for leftover in plan.onlyInA {
+            var entry = sides[leftover.component] ?? (Side(), Side(), 0)
+            entry.a.tensors.insert(leftover.tensor)
+            entry.a.only.insert(leftover.tensor)
+            sides[leftover.component] = entry
+        }
+        for leftover in plan.onlyInB {
+            var entry = sides[leftover.component] ?? (Side(), Side(), 0)
+            entry.b.tensors.insert(leftover.tensor)
+            entry.b.only.insert(leftover.tensor)
+            sides[leftover.component] = entry
+        }
+        func parameters(_ set: Set<Int>, _ checkpoint: Checkpoint) -> Int {
+            set.reduce(0) { $0 + checkpoint.tensors[$1].info.elementCount }
+        }
+        func share(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 1 : Double(part) / Double(whole) }
+        return sides.keys.sorted().compactMap { component in
+            guard let entry = sides[component] else { return nil }
+            let aParameters = parameters(entry.a.tensors, a), bParameters = parameters(entry.b.tensors, b)
+            return ComponentCoverage(
+                component: component.rawValue,
+                aTensors: entry.a.tensors.count, aParameters: aParameters,
+                bTensors: entry.b.tensors.count, bParameters: bParameters,
+                pairs: entry.pairs,
+                onlyInA: entry.a.only.count, onlyInAParameters: parameters(entry.a.only, a),
+                onlyInB: entry.b.only.count, onlyInBParameters: parameters(entry.b.only, b),
+                alignedShareA: share(parameters(entry.a.aligned, a), aParameters),
+                alignedShareB: share(parameters(entry.b.aligned, b), bParameters))
+        }
     }
 }
 

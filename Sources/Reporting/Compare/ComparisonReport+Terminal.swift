@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoints
 import Comparison
 
 extension ComparisonReport {
@@ -33,6 +34,18 @@ extension ComparisonReport {
         lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
         lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)")
 
+        if !components.isEmpty {
+            var rows = [["component", "pairs", "A tensors", "B tensors", "only A", "only B", "A aligned", "B aligned"]]
+            for c in components {
+                rows.append([Component(rawValue: c.component)?.displayName ?? c.component, String(c.pairs),
+                             String(c.aTensors), String(c.bTensors), String(c.onlyInA), String(c.onlyInB),
+                             String(format: "%.1f%%", c.alignedShareA * 100), String(format: "%.1f%%", c.alignedShareB * 100)])
+            }
+            lines.append("")
+            lines.append("coverage (share of parameters in an aligned pair):")
+            lines += coverageTable(rows)
+        }
+
         let ranked = rankedTensors()
         let shown = options.all ? ranked : Array(ranked.filter { !$0.identical }.prefix(options.top))
         let notIdentical = ranked.filter { !$0.identical }.count
@@ -62,6 +75,15 @@ extension ComparisonReport {
             if list.count > limit { lines.append("  … \(list.count - limit) more (--all)") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func coverageTable(_ rows: [[String]]) -> [String] {
+        guard let header = rows.first else { return [] }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            "  " + row.enumerated().map { i, cell in i == 0 ? cell.padding(widths[i]) : cell.leftPadding(widths[i]) }.joined(separator: "  ")
+        }
     }
 
     private var toleranceText: String {

@@ -16,13 +16,14 @@ public struct ComparisonReport: Sendable, Codable {
     public var inputs: Inputs
     public var tolerance: ToleranceSetting
     public var summary: Summary
+    public var components: [ComponentCoverage]
     public var tensors: [TensorEntry]
     public var onlyInA: [LeftoverEntry]
     public var onlyInB: [LeftoverEntry]
 
     enum CodingKeys: String, CodingKey {
         case ckdiffReportVersion = "ckdiff_report_version"
-        case tool, inputs, tolerance, summary, tensors
+        case tool, inputs, tolerance, summary, components, tensors
         case onlyInA = "only_in_a"
         case onlyInB = "only_in_b"
     }
@@ -97,6 +98,41 @@ public struct ComparisonReport: Sendable, Codable {
             case onlyInBWeights = "only_in_b_weights"
             case parametersCompared = "parameters_compared"
             case bytesCompared = "bytes_compared"
+        }
+    }
+
+    /// How much of one component the alignment covers, on each side.
+    ///
+    /// A tensor counts once per side even when several pairs read parts of it (the
+    /// q, k and v rows of a fused attention tensor). `aligned_share_a` is the share of
+    /// A's parameters in the component that some pair reads; likewise for B.
+    public struct ComponentCoverage: Sendable, Codable {
+        public var component: String
+        public var aTensors: Int
+        public var aParameters: Int
+        public var bTensors: Int
+        public var bParameters: Int
+        public var pairs: Int
+        public var onlyInA: Int
+        public var onlyInAParameters: Int
+        public var onlyInB: Int
+        public var onlyInBParameters: Int
+        public var alignedShareA: Double
+        public var alignedShareB: Double
+
+        enum CodingKeys: String, CodingKey {
+            case component
+            case aTensors = "a_tensors"
+            case aParameters = "a_parameters"
+            case bTensors = "b_tensors"
+            case bParameters = "b_parameters"
+            case pairs
+            case onlyInA = "only_in_a"
+            case onlyInAParameters = "only_in_a_parameters"
+            case onlyInB = "only_in_b"
+            case onlyInBParameters = "only_in_b_parameters"
+            case alignedShareA = "aligned_share_a"
+            case alignedShareB = "aligned_share_b"
         }
     }
 
