@@ -84,9 +84,14 @@ AVX2 static inline int64_t hsum_epi32(__m256i v) {
     return (int64_t)out[0] + out[1] + out[2] + out[3];
 }
 
-AVX2 static inline __m256d widen_add(__m256d acc, __m256 v) {
-    acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-    return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+// Adds the 8 floats of v into 4 doubles in memory. Kept out of line on purpose: the
+// double accumulators then live in memory, touched once per run, and the float
+// accumulators of the hot loop keep the registers.
+AVX2 __attribute__((noinline)) static void widen_into(double *acc, __m256 v) {
+    __m256d a = _mm256_loadu_pd(acc);
+    a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    _mm256_storeu_pd(acc, a);
 }
 
 AVX2 static inline double hsum_pd(__m256d v) {
@@ -105,14 +110,16 @@ AVX2 static inline double hsum_pd(__m256d v) {
 // non-finite value (or a difference that overflows) is handled by compare_one,
 // which counts it in full; its a, b and d are then zeroed so later passes and
 // dot products see nothing there.
-AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, size_t n, float atol, float rtol,
+AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(float *a, float *b, float *d, size_t n, float atol, float rtol,
                                                 float running_max, const int with_sums, ckd_block_stats *s) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 inf = _mm256_set1_ps(INFINITY);
-    __m256d dabs = _mm256_setzero_pd(), daa = _mm256_setzero_pd(), dbb = _mm256_setzero_pd();
-    __m256d dab = _mm256_setzero_pd(), ddd = _mm256_setzero_pd();
+    double dsum[5][4];                   // Σ|d|, Σa², Σb², Σab, Σd², four lanes each
+    memset(dsum, 0, sizeof dsum);
     __m256 vmax = _mm256_setzero_ps(), bmin = inf, amax = _mm256_setzero_ps();
     const size_t groups = n / 8;
+    uint64_t rare[(4096 / 8) / 64];      // groups holding a non-finite value or an overflowing difference
+    memset(rare, 0, sizeof rare);
     int64_t fast_pairs = 0;
     float scalar_max = running_max;
     int64_t scalar_index = -1;
@@ -128,9 +135,8 @@ AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, si
             __m256 ad = _mm256_and_ps(vd, absmask);
             // |b - a| is finite exactly when both are finite and the difference does not overflow
             if (__builtin_expect(_mm256_movemask_ps(_mm256_cmp_ps(ad, inf, _CMP_LT_OQ)) != 0xff, 0)) {
-                for (size_t j = i; j < i + 8; j++)
-                    compare_one(a, b, d, j, atol, rtol, 1, s, &scalar_max, &scalar_index);
-                for (size_t j = i; j < i + 8; j++) { a[j] = 0.0f; b[j] = 0.0f; d[j] = 0.0f; }
+                // handled after this pass, so no call sits in the loop (it made the accumulators spill)
+                rare[g / 64] |= 1ull << (g % 64);
                 continue;
             }
             _mm256_storeu_ps(d + i, ad);
@@ -146,12 +152,21 @@ AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, si
             amax = _mm256_max_ps(amax, _mm256_and_ps(va, absmask));
             fast_pairs += 8;
         }
-        dabs = widen_add(dabs, fabs_);
+        widen_into(dsum[0], fabs_);
         if (with_sums) {
-            daa = widen_add(daa, faa);
-            dbb = widen_add(dbb, fbb);
-            dab = widen_add(dab, fab);
-            ddd = widen_add(ddd, fdd);
+            widen_into(dsum[1], faa);
+            widen_into(dsum[2], fbb);
+            widen_into(dsum[3], fab);
+            widen_into(dsum[4], fdd);
+        }
+    }
+    // The rare groups, in order: counted in full by the exact routine, then zeroed.
+    for (size_t w = 0; w < sizeof rare / sizeof rare[0]; w++) {
+        for (uint64_t bits = rare[w]; bits != 0; bits &= bits - 1) {
+            size_t i = (w * 64 + (size_t)__builtin_ctzll(bits)) * 8;
+            for (size_t j = i; j < i + 8; j++)
+                compare_one(a, b, d, j, atol, rtol, 1, s, &scalar_max, &scalar_index);
+            for (size_t j = i; j < i + 8; j++) { a[j] = 0.0f; b[j] = 0.0f; d[j] = 0.0f; }
         }
     }
     // The tail keeps its a, b and d (cblas covers its dot products when asked to);
@@ -159,12 +174,12 @@ AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, si
     for (size_t i = groups * 8; i < n; i++)
         compare_one(a, b, d, i, atol, rtol, with_sums, s, &scalar_max, &scalar_index);
 
-    s->sum_abs += hsum_pd(dabs);
+    s->sum_abs += hsum_pd(_mm256_loadu_pd(dsum[0]));
     if (with_sums) {
-        s->sum_aa += hsum_pd(daa);
-        s->sum_bb += hsum_pd(dbb);
-        s->sum_ab += hsum_pd(dab);
-        s->sum_dd += hsum_pd(ddd);
+        s->sum_aa += hsum_pd(_mm256_loadu_pd(dsum[1]));
+        s->sum_bb += hsum_pd(_mm256_loadu_pd(dsum[2]));
+        s->sum_ab += hsum_pd(_mm256_loadu_pd(dsum[3]));
+        s->sum_dd += hsum_pd(_mm256_loadu_pd(dsum[4]));
     }
     s->finite_pairs += fast_pairs;
 
@@ -216,13 +231,19 @@ AVX2 static inline void block_compare_avx2_body(float *a, float *b, float *d, si
         if (!(kEdges[k] < block_max)) continue;
         const __m256 edge = _mm256_set1_ps(kEdges[k]);
         __m256i above0 = _mm256_setzero_si256(), above1 = _mm256_setzero_si256();
+        __m256i above2 = _mm256_setzero_si256(), above3 = _mm256_setzero_si256();
         size_t gg = 0;
-        for (; gg + 2 <= groups; gg += 2) {
-            above0 = _mm256_sub_epi32(above0, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), edge, _CMP_GT_OQ)));
-            above1 = _mm256_sub_epi32(above1, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8 + 8), edge, _CMP_GT_OQ)));
+        for (; gg + 4 <= groups; gg += 4) {
+            const float *p = d + gg * 8;
+            above0 = _mm256_sub_epi32(above0, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(p), edge, _CMP_GT_OQ)));
+            above1 = _mm256_sub_epi32(above1, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(p + 8), edge, _CMP_GT_OQ)));
+            above2 = _mm256_sub_epi32(above2, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(p + 16), edge, _CMP_GT_OQ)));
+            above3 = _mm256_sub_epi32(above3, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(p + 24), edge, _CMP_GT_OQ)));
         }
-        if (gg < groups)
+        for (; gg < groups; gg++)
             above0 = _mm256_sub_epi32(above0, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), edge, _CMP_GT_OQ)));
+        above0 = _mm256_add_epi32(above0, above2);
+        above1 = _mm256_add_epi32(above1, above3);
         counts[k] = hsum_epi32(_mm256_add_epi32(above0, above1));
     }
     s->histogram[0] += fast_pairs - counts[0];
