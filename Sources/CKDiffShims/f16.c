@@ -99,6 +99,43 @@ static int has_f16c(void) {
 }
 #endif
 
+static void bf16_to_f32_portable(const void *src, float *dst, size_t count) {
+    const unsigned char *p = (const unsigned char *)src;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t bits = (uint32_t)(p[2 * i] | (p[2 * i + 1] << 8)) << 16;
+        memcpy(dst + i, &bits, 4);
+    }
+}
+
+#ifdef CKD_X86
+__attribute__((target("avx2")))
+static void bf16_to_f32_avx2(const void *src, float *dst, size_t count) {
+    const unsigned char *p = (const unsigned char *)src;
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_slli_epi32(w, 16));
+    }
+    if (i < count) bf16_to_f32_portable(p + 2 * i, dst + i, count - i);
+}
+
+static int has_avx2_bf16(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return cached;
+}
+#endif
+
+void ckd_bf16_to_f32(const void *src, float *dst, size_t count) {
+#ifdef CKD_X86
+    if (has_avx2_bf16()) { bf16_to_f32_avx2(src, dst, count); return; }
+#endif
+    bf16_to_f32_portable(src, dst, count);
+}
+
 int ckd_f16c_available(void) {
 #ifdef CKD_X86
     return has_f16c();

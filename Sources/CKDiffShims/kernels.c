@@ -101,7 +101,7 @@ AVX2 static inline double hsum_pd(__m256d v) {
 }
 
 /// Groups of 8 elements per float accumulation run before the partial sums go to double.
-#define RUN 16
+#define RUN 32
 
 // Pass 1 keeps only what needs a, b and d together in registers (the difference,
 // its maximum, Σ|d| and the dot products); the counts that compare |d| with a

@@ -20,10 +20,7 @@ extension DType {
         case .f16:
             ckd_f16_to_f32(source, destination, count)
         case .bf16:
-            for i in 0..<count {
-                let bits = UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16
-                destination[i] = Float(bitPattern: bits)
-            }
+            ckd_bf16_to_f32(source, destination, count)
         case .f8e4m3:
             DType.decodeTable(source, count: count, table: DType.e4m3Table, into: destination)
         case .f8e5m2:

@@ -48,7 +48,7 @@ typedef struct {
 /// (which the caller zeroes once) and, when the block's largest |b - a| is above
 /// `running_max`, sets stats->max_abs and stats->max_index (the first such
 /// element of the block). With `with_sums`, also adds Σa², Σb², Σab and Σd²:
-/// products and sums of up to 128 elements per lane are taken in float, then
+/// products and sums of runs of 32 elements per lane are taken in float, then
 /// added in double (a relative error near 2⁻²⁴·√128 on each partial sum).
 /// Uses AVX2 when the CPU has it, else portable C (which sums in double); both
 /// give the same counts and maxima.

@@ -18,6 +18,10 @@ void ckd_f16_to_f32(const void *src, float *dst, size_t count);
 /// Values beyond the binary16 range become infinities; NaN stays NaN.
 void ckd_f32_round_through_f16(const float *src, float *dst, size_t count);
 
+/// Converts `count` bfloat16 values (little-endian, any alignment) to binary32: exact,
+/// the upper half of the binary32 bit pattern. Uses AVX2 when the CPU has it.
+void ckd_bf16_to_f32(const void *src, float *dst, size_t count);
+
 /// Tells whether the F16C fast path is in use (1) or the portable routine (0).
 int ckd_f16c_available(void);
 
