@@ -1,9 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// Exit statuses, as diff(1) uses them.
 enum ExitStatus {
@@ -15,23 +11,15 @@ enum ExitStatus {
     static let trouble = ExitCode(2)
 }
 
-/// Writes one line to standard error.
-func printError(_ line: String) {
-    var text = line
-    if !text.hasSuffix("\n") { text += "\n" }
-    var bytes = Array(text.utf8)
-    var written = 0
-    while written < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + written, $0.count - written) }
-        if n <= 0 { break }
-        written += n
-    }
+/// Writes `text` to standard error, ending it with a newline.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
 /// Runs a command body; any error becomes one line on stderr and exit status 2.
 ///
-/// Argument errors keep ArgumentParser's own handling (usage text), but with
-/// status 2 rather than 64, because diff(1) reserves 2 for all trouble.
+/// The body returns the exit status (0 or 1); whatever it throws is trouble. Line
+/// breaks inside an error's text are flattened so the message stays one line.
 func runReportingTrouble(_ body: () throws -> ExitCode) throws -> Never {
     let status: ExitCode
     do {
@@ -39,7 +27,8 @@ func runReportingTrouble(_ body: () throws -> ExitCode) throws -> Never {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        printError("ckdiff: error: \(error)")
+        let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        printError("ckdiff: error: \(message)")
         throw ExitStatus.trouble
     }
     throw status
