@@ -8,9 +8,10 @@ import Safetensors
 /// The numeric kernels behind ``TensorComparison``, on blocks of decoded values.
 ///
 /// `Float` blocks go through the fused C pass (`ckd_block_compare`: counts,
-/// maximum, histogram, Σ|d| in `Double`) and then cblas for the four dot
-/// products, each accumulated in `Double` by `cblas_dsdot`. `Double` blocks
-/// (F64 and wide integers) use the scalar routine below with the same definitions.
+/// maximum, histogram, Σ|d| and, by default, the four dot products, all ending
+/// in `Double`); with ``Numerics/cblas`` the dot products come from
+/// `cblas_dsdot` instead. `Double` blocks (F64 and wide integers) use the
+/// routine below with the same definitions, its dot products from `cblas_ddot`.
 enum Kernels {
     /// Elements per block: three `Float` blocks (a, b, d) stay in L1/L2 cache.
     static let blockElements = 4096
@@ -18,7 +19,7 @@ enum Kernels {
     /// Compares a block of `Float` values in place (a and b are zeroed where the pair is not finite).
     ///
     /// - Parameters:
-    ///   - a, b, d: `count` floats each; `d` receives b − a.
+    ///   - a, b, d: `count` floats each; `d` receives |b − a|.
     ///   - base: The flat index of the block's first element in the tensor.
     @inline(__always)
     static func compareFloatBlock(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
