@@ -3,11 +3,7 @@ import Foundation
 extension InspectReport {
     /// The report as JSON text: sorted keys, two-space indentation, a final newline.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(0x0a)
-        return data
+        try ReportJSON.encode(self)
     }
 
     /// Reads a report back from JSON.
