@@ -194,4 +194,64 @@ struct CompareCLITests {
             #expect(component["aligned_share_a"] as? Double == 1 && component["aligned_share_b"] as? Double == 1)
         }
     }
+
+    /// Copies a single file, replacing the bytes of some tensors (a hand-made fault on real data).
+    private func rewrittenCopy(of source: String, to path: String,
+                               change: (String, [UInt8], TensorInfo) -> [UInt8]) throws {
+        let header = try SafetensorsFile.open(source)
+        let file = try ReadOnlyFile(path: source)
+        let entries = try header.tensors.map { info in
+            SafetensorsWriter.Entry(name: info.name, dtype: info.dtype, shape: info.shape,
+                                    bytes: change(info.name, try file.readBytes(count: info.byteCount, at: info.fileOffset), info))
+        }
+        try SafetensorsWriter.write(entries, to: path)
+    }
+
+    private func tensors(_ data: Data) throws -> [[String: Any]] {
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try #require(json["tensors"] as? [[String: Any]])
+    }
+
+    @Test("an untransposed OpenCLIP text_projection (the OneTrainer/kohya convention) is reported on that key alone")
+    func untransposedProjection() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let b = directory.appendingPathComponent("untransposed.safetensors").path
+        let key = "conditioner.embedders.1.model.text_projection"
+        try rewrittenCopy(of: Self.fp32, to: b) { name, bytes, info in
+            guard name == key, info.shape.count == 2 else { return bytes }
+            // write the F32 matrix back transposed
+            let n = info.shape[0], m = info.shape[1]
+            var out = bytes
+            for i in 0..<n { for j in 0..<m { for k in 0..<4 { out[(j * n + i) * 4 + k] = bytes[(i * m + j) * 4 + k] } } }
+            return out
+        }
+        let outcome = try CLIRunner.run([Fixtures.path("reference/sdxl_tiny_diffusers"), b, "--json", "-"])
+        #expect(outcome.status == 1)
+        let bad = try tensors(outcome.stdoutData).filter { $0["verdict"] as? String != "identical" }
+        #expect(bad.count == 1)
+        #expect(bad.first?["b_name"] as? String == key)
+        #expect(bad.first?["transform"] as? String == "transpose")
+        #expect(bad.first?["verdict"] as? String == "out_of_tolerance")
+    }
+
+    @Test("two tensors holding each other's values are both reported, and nothing else")
+    func swappedValues() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let b = directory.appendingPathComponent("swapped.safetensors").path
+        let first = "model.diffusion_model.input_blocks.1.0.in_layers.0.weight"
+        let second = "model.diffusion_model.input_blocks.1.0.in_layers.0.bias"
+        let source = try SafetensorsFile.open(Self.fp32)
+        let file = try ReadOnlyFile(path: Self.fp32)
+        let a1 = try #require(source.tensor(named: first)), a2 = try #require(source.tensor(named: second))
+        #expect(a1.byteCount == a2.byteCount)
+        let bytes1 = try file.readBytes(count: a1.byteCount, at: a1.fileOffset)
+        let bytes2 = try file.readBytes(count: a2.byteCount, at: a2.fileOffset)
+        try rewrittenCopy(of: Self.fp32, to: b) { name, bytes, _ in
+            name == first ? bytes2 : (name == second ? bytes1 : bytes)
+        }
+        let outcome = try CLIRunner.run([Self.fp32, b, "--json", "-"])
+        #expect(outcome.status == 1)
+        let bad = try tensors(outcome.stdoutData).filter { $0["verdict"] as? String != "identical" }
+        #expect(Set(bad.compactMap { $0["name"] as? String }) == [first, second])
+    }
 }
