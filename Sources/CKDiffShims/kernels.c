@@ -84,10 +84,8 @@ AVX2 static inline int64_t hsum_epi32(__m256i v) {
     return (int64_t)out[0] + out[1] + out[2] + out[3];
 }
 
-// Adds the 8 floats of v into 4 doubles in memory. Kept out of line on purpose: the
-// double accumulators then live in memory, touched once per run, and the float
-// accumulators of the hot loop keep the registers.
-AVX2 __attribute__((noinline)) static void widen_into(double *acc, __m256 v) {
+// Adds the 8 floats of v into 4 doubles in memory.
+AVX2 static inline void widen_into(double *acc, __m256 v) {
     __m256d a = _mm256_loadu_pd(acc);
     a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
     a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
@@ -114,8 +112,10 @@ AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(f
                                                 float running_max, const int with_sums, ckd_block_stats *s) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 inf = _mm256_set1_ps(INFINITY);
-    double dsum[5][4];                   // Σ|d|, Σa², Σb², Σab, Σd², four lanes each
-    memset(dsum, 0, sizeof dsum);
+    // Per run, the float partial sums Σ|d|, Σa², Σb², Σab, Σd² (8 lanes each) are stored
+    // here and added in double after the pass: no double register and no call in the loop.
+    float partial[(4096 / 8 + RUN - 1) / RUN][5][8];
+    size_t runs = 0;
     __m256 vmax = _mm256_setzero_ps(), bmin = inf, amax = _mm256_setzero_ps();
     const size_t groups = n / 8;
     uint64_t rare[(4096 / 8) / 64];      // groups holding a non-finite value or an overflowing difference
@@ -152,14 +152,18 @@ AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(f
             amax = _mm256_max_ps(amax, _mm256_and_ps(va, absmask));
             fast_pairs += 8;
         }
-        widen_into(dsum[0], fabs_);
-        if (with_sums) {
-            widen_into(dsum[1], faa);
-            widen_into(dsum[2], fbb);
-            widen_into(dsum[3], fab);
-            widen_into(dsum[4], fdd);
-        }
+        _mm256_storeu_ps(partial[runs][0], fabs_);
+        _mm256_storeu_ps(partial[runs][1], faa);
+        _mm256_storeu_ps(partial[runs][2], fbb);
+        _mm256_storeu_ps(partial[runs][3], fab);
+        _mm256_storeu_ps(partial[runs][4], fdd);
+        runs++;
     }
+    double dsum[5][4];
+    memset(dsum, 0, sizeof dsum);
+    for (size_t r = 0; r < runs; r++)
+        for (int q = 0; q < (with_sums ? 5 : 1); q++)
+            widen_into(dsum[q], _mm256_loadu_ps(partial[r][q]));
     // The rare groups, in order: counted in full by the exact routine, then zeroed.
     for (size_t w = 0; w < sizeof rare / sizeof rare[0]; w++) {
         for (uint64_t bits = rare[w]; bits != 0; bits &= bits - 1) {
