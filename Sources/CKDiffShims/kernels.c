@@ -202,13 +202,17 @@ AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(f
     // zeros in B under non-zeros in A, and A beyond the F16 range.
     const __m256 vatol = _mm256_set1_ps(atol), vrtol = _mm256_set1_ps(rtol);
     const __m256 vzero = _mm256_setzero_ps(), vf16max = _mm256_set1_ps(65504.0f);
-    __m256i mism = _mm256_setzero_si256();
+    // The same pass counts |d| > 0, the histogram's first edge.
+    __m256i mism = _mm256_setzero_si256(), nonzero = _mm256_setzero_si256();
     for (size_t gg = 0; gg < groups; gg++) {
         __m256 aa = _mm256_and_ps(_mm256_loadu_ps(a + gg * 8), absmask);
         __m256 thr = _mm256_fmadd_ps(vrtol, aa, vatol);
-        mism = _mm256_sub_epi32(mism, _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(d + gg * 8), thr, _CMP_GT_OQ)));
+        __m256 vd = _mm256_loadu_ps(d + gg * 8);
+        mism = _mm256_sub_epi32(mism, _mm256_castps_si256(_mm256_cmp_ps(vd, thr, _CMP_GT_OQ)));
+        nonzero = _mm256_sub_epi32(nonzero, _mm256_castps_si256(_mm256_cmp_ps(vd, vzero, _CMP_GT_OQ)));
     }
     s->mismatched += hsum_epi32(mism);
+    const int64_t above_zero = hsum_epi32(nonzero);
     if (b_min == 0.0f) {
         __m256i under = _mm256_setzero_si256();
         for (size_t gg = 0; gg < groups; gg++) {
@@ -230,7 +234,8 @@ AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(f
     // Pass 3: the histogram, one edge at a time; edges at or above the block maximum
     // have nothing above them. Zeroed groups count nowhere (they are not fast pairs).
     int64_t counts[EDGES];
-    for (int k = 0; k < EDGES; k++) {
+    counts[0] = above_zero;               // kEdges[0] is 0
+    for (int k = 1; k < EDGES; k++) {
         counts[k] = 0;
         if (!(kEdges[k] < block_max)) continue;
         const __m256 edge = _mm256_set1_ps(kEdges[k]);
