@@ -67,6 +67,27 @@ struct DetectionTests {
         #expect(wrong.isEmpty, "misclassified: \(wrong.prefix(5).map { checkpoint.tensors[$0].name })")
     }
 
+    @Test("the counts the corpus states: REFERENCE_README §4 and checkpoint-formats §15")
+    func statedCounts() throws {
+        let store = try SparseCheckpoints("ckdiff-detection")
+        defer { store.remove() }
+        // sd1-ldm: clip_l 197, vae 248, diffuser 686, ema 688, scheduler 12 (REFERENCE_README §4).
+        let sd1 = try store.file("sd1-ldm", try Listing("sd-mecha/sd1-ldm.json")).identify()
+        #expect(Self.counts(sd1) == [.clipL: 197, .vae: 248, .unet: 686, .ema: 688, .other: 12])
+        // sdxl-sgm: clip_l 197, clip_g 390, vae 248, diffuser 1684 (1680 + the four optional
+        // markers), scheduler 12 (checkpoint-formats §15); the markers are not UNet weights.
+        let sdxl = try store.file("sdxl-sgm", try Listing("sd-mecha/sdxl-sgm.json")).identify()
+        #expect(Self.counts(sdxl) == [.clipL: 197, .openCLIP: 390, .vae: 248, .unet: 1680, .other: 12 + 4])
+        // The diffusers listings (REFERENCE_README §4): SD1.5 unet 686, vae 248, text_encoder 196;
+        // SDXL unet 1680, vae 248, text_encoder 196, text_encoder_2 517.
+        let sd15 = try store.folder("sd15", pipeline: "StableDiffusionPipeline",
+                                    try ["unet", "vae", "text_encoder"].map { ($0, try Listing("diffusers/sd15_\($0).json")) })
+        #expect(Self.counts(sd15.identify()) == [.unet: 686, .vae: 248, .clipL: 196])
+        let xl = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline",
+                                  try ["unet", "vae", "text_encoder", "text_encoder_2"].map { ($0, try Listing("diffusers/sdxl_\($0).json")) })
+        #expect(Self.counts(xl.identify()) == [.unet: 1680, .vae: 248, .clipL: 196, .openCLIP: 517])
+    }
+
     @Test("sd1-ldm: the EMA copy covers every UNet tensor; decay and num_updates are not counted as copies")
     func sd1EMA() throws {
         let listing = try Listing("sd-mecha/sd1-ldm.json")
@@ -253,6 +274,128 @@ struct DetectionTests {
         #expect(vae.layout == .ldm)
         #expect(vae.architecture == .unknown)
         #expect(Self.counts(vae) == [.vae: 248])
+    }
+
+    /// The SDXL refiner's diffusers UNet (the independent oracle of the mapping tests, from
+    /// stabilityai/stable-diffusion-xl-refiner-1.0's `unet/config.json`).
+    static func refinerUNet() -> Listing {
+        Listing(entries: DiffusersUNetModel.sdxlRefiner.keys().map {
+            .init(name: $0.name, dtype: .f16, shape: $0.shape, component: nil, optional: false, aliases: [])
+        })
+    }
+
+    /// sdxl-sgm's OpenCLIP bigG moved to the refiner's slot, `conditioner.embedders.0.model.`.
+    static func refinerBigG() throws -> Listing {
+        Listing(entries: try Listing("sd-mecha/sdxl-sgm.json").entries.filter { $0.component == "clip_g" }.map { entry in
+            var e = entry
+            e.name = e.name.replacingOccurrences(of: "conditioner.embedders.1.", with: "conditioner.embedders.0.")
+            return e
+        })
+    }
+
+    @Test("SDXL refiner: a diffusers folder and an SGM single file with a 2560-wide added embedding")
+    func refiner() throws {
+        let store = try SparseCheckpoints("ckdiff-detection")
+        defer { store.remove() }
+        let unet = Self.refinerUNet()
+        let folder = try store.folder("refiner", pipeline: "StableDiffusionXLImg2ImgPipeline",
+                                      [("unet", unet), ("text_encoder_2", try Listing("diffusers/sdxl_text_encoder_2.json"))])
+        let identity = folder.identify()
+        #expect(identity.layout == .diffusers)
+        #expect(identity.architecture == .sdxlRefiner, "evidence: \(identity.evidence)")
+        #expect(Self.counts(identity) == [.unet: unet.entries.count, .openCLIP: 517])
+        #expect(identity.evidence.first?.contains("add_embedding.linear_1.weight [1536, 2560]") == true, "\(identity.evidence)")
+
+        // The same UNet under SGM names (the table the mapping tests check against this oracle).
+        let table = MappingTable.make(family: .sdxlRefiner, from: .diffusers, to: .sgm)
+        let shapes = Dictionary(unet.entries.map { ("unet/" + $0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        var single = Listing(entries: table.rows.compactMap { row in
+            guard row.component == .unet, let source = row.source, let target = row.target, let shape = shapes[source] else { return nil }
+            return .init(name: target, dtype: .f16, shape: shape, component: nil, optional: false, aliases: [])
+        })
+        #expect(single.entries.count == unet.entries.count)
+        let bigG = try Self.refinerBigG()
+        single.entries += bigG.entries
+        let file = try store.file("refiner-sgm", single).identify()
+        #expect(file.layout == .sgm)
+        #expect(file.architecture == .sdxlRefiner, "evidence: \(file.evidence)")
+        #expect(Self.counts(file) == [.unet: unet.entries.count, .openCLIP: bigG.entries.count])
+        #expect(file.evidence.first?.contains("label_emb.0.0.weight [1536, 2560]") == true, "\(file.evidence)")
+    }
+
+    @Test("a few refiner-shaped keys: label_emb [C, 2560] with OpenCLIP at conditioner.embedders.0.model.")
+    func refinerFewKeys() throws {
+        let store = try SparseCheckpoints("ckdiff-detection")
+        defer { store.remove() }
+        let keys: [(String, [Int])] = [
+            ("model.diffusion_model.input_blocks.0.0.weight", [384, 4, 3, 3]),
+            ("model.diffusion_model.label_emb.0.0.weight", [1536, 2560]),
+            ("model.diffusion_model.out.2.weight", [4, 384, 3, 3]),
+            ("conditioner.embedders.0.model.token_embedding.weight", [49408, 1280]),
+            ("conditioner.embedders.0.model.transformer.resblocks.0.attn.in_proj_weight", [3840, 1280]),
+            ("first_stage_model.decoder.conv_in.weight", [512, 4, 3, 3]),
+        ]
+        let identity = try Self.adapter(store, "refiner-few", keys)
+        #expect(identity.layout == .sgm)
+        #expect(identity.architecture == .sdxlRefiner, "evidence: \(identity.evidence)")
+        #expect(Self.counts(identity) == [.unet: 3, .openCLIP: 2, .vae: 1])
+        // 2816 wide with CLIP-L beside bigG: the base.
+        let base = try Self.adapter(store, "base-few", [
+            ("model.diffusion_model.input_blocks.0.0.weight", [320, 4, 3, 3]),
+            ("model.diffusion_model.label_emb.0.0.weight", [1280, 2816]),
+            ("conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight", [49408, 768]),
+            ("conditioner.embedders.1.model.token_embedding.weight", [49408, 1280]),
+        ])
+        #expect(base.architecture == .sdxlBase, "evidence: \(base.evidence)")
+    }
+
+    @Test("SD2 as an LDM single file: attn2.to_k [320, 1024] and OpenCLIP ViT-H at cond_stage_model.model.")
+    func sd2SingleFile() throws {
+        let store = try SparseCheckpoints("ckdiff-detection")
+        defer { store.remove() }
+        // sd1-ldm with SD2's differences (checkpoint-formats §10): 1024-wide context, linear
+        // projections, and the bigG listing cut to ViT-H (1024 wide, 24 layers) at cond_stage_model.model.
+        let sd1 = try Listing("sd-mecha/sd1-ldm.json").filter { $0.component != "clip_l" && $0.component != "ema" }
+        let unet = Listing(entries: sd1.entries.map { entry in
+            var e = entry
+            if e.name.hasSuffix("attn2.to_k.weight") || e.name.hasSuffix("attn2.to_v.weight") { e.shape[1] = 1024 }
+            if (e.name.hasSuffix("proj_in.weight") || e.name.hasSuffix("proj_out.weight")) && e.shape.count == 4 {
+                e.shape = Array(e.shape.prefix(2))
+            }
+            return e
+        })
+        let vitH = Listing(entries: try Listing("sd-mecha/sdxl-sgm.json").entries.compactMap { entry in
+            guard entry.component == "clip_g" else { return nil }
+            if let range = entry.name.range(of: "resblocks."),
+               let layer = Int(entry.name[range.upperBound...].prefix { $0.isNumber }), layer >= 24 { return nil }
+            var e = entry
+            e.name = e.name.replacingOccurrences(of: "conditioner.embedders.1.model.", with: "cond_stage_model.model.")
+            e.shape = e.shape.map { [1280: 1024, 3840: 3072, 5120: 4096][$0] ?? $0 }
+            return e
+        })
+        let identity = try store.file("sd2-ldm", Listing(entries: unet.entries + vitH.entries)).identify()
+        #expect(identity.layout == .ldm)
+        #expect(identity.architecture == .sd2, "evidence: \(identity.evidence)")
+        #expect(Self.counts(identity) == [.unet: 686, .vae: 248, .other: 12, .openCLIP: vitH.entries.count])
+        #expect(identity.evidence.first?.contains("attn2.to_k.weight [320, 1024]") == true, "\(identity.evidence)")
+
+        // A handful of keys: the context width and the encoder's namespace still tell.
+        let few = try Self.adapter(store, "sd2-few", [
+            ("model.diffusion_model.input_blocks.0.0.weight", [320, 4, 3, 3]),
+            ("model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight", [320, 1024]),
+            ("cond_stage_model.model.token_embedding.weight", [49408, 1024]),
+            ("cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight", [3072, 1024]),
+        ])
+        #expect(few.layout == .ldm)
+        #expect(few.architecture == .sd2, "evidence: \(few.evidence)")
+        #expect(Self.counts(few) == [.unet: 2, .openCLIP: 2])
+        // And SD1's 768-wide counterpart.
+        let sd1Few = try Self.adapter(store, "sd1-few", [
+            ("model.diffusion_model.input_blocks.0.0.weight", [320, 4, 3, 3]),
+            ("model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight", [320, 768]),
+            ("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight", [49408, 768]),
+        ])
+        #expect(sd1Few.architecture == .sd1, "evidence: \(sd1Few.evidence)")
     }
 
     // MARK: - Adapters and other families

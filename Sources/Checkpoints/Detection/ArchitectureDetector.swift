@@ -160,13 +160,7 @@ struct ArchitectureDetector {
         for (key, index) in denoiser { shapes[key] = checkpoint.tensors[index].info.shape }
         let config = ldm ? UNetConfig.detect(ldmShapes: shapes) : UNetConfig.detect(diffusersShapes: shapes)
         let labelKey = ldm ? "label_emb.0.0.weight" : "add_embedding.linear_1.weight"
-        guard let config else {
-            // A UNet too incomplete to read its parameters: go on single keys.
-            if denoiser[labelKey] != nil {
-                return (.sdxlBase, ["\(cite(labelKey)): an added embedding (SDXL); the UNet is incomplete"])
-            }
-            return nil
-        }
+        guard let config else { return incompleteUNetFamily(ldm: ldm, labelKey: labelKey) }
 
         var evidence: [String] = []
         let levels = config.channelMult.count
@@ -208,6 +202,39 @@ struct ArchitectureDetector {
         evidence.append((toK.map { "\(cite($0)): " } ?? "") + why)
         evidence.append(structure + ", no added embedding")
         return (sd2 ? .sd2 : .sd1, evidence)
+    }
+
+    /// The family of a UNet too incomplete to read its parameters, from single keys.
+    ///
+    /// The added embedding's input width tells SDXL base (2816) from the refiner (2560); a
+    /// cross-attention `to_k` tells the context width (768 SD1, 1024 SD2, 2048 SDXL base,
+    /// 1280 refiner). An added embedding of another width is SDXL, base or refiner by the
+    /// text encoders beside it (bigG without CLIP-L is the refiner). With neither key, nil:
+    /// the text encoders decide.
+    private func incompleteUNetFamily(ldm: Bool, labelKey: String) -> (Architecture, [String])? {
+        let incomplete = "the UNet is incomplete"
+        if let index = denoiser[labelKey] {
+            let shape = checkpoint.tensors[index].info.shape
+            switch shape.count == 2 ? shape[1] : nil {
+            case 2816: return (.sdxlBase, ["\(cite(labelKey)): added embedding 2816 wide (SDXL base); \(incomplete)"])
+            case 2560: return (.sdxlRefiner, ["\(cite(labelKey)): added embedding 2560 wide (SDXL refiner); \(incomplete)"])
+            default:
+                let refiner = components.contains(.openCLIP) && !components.contains(.clipL)
+                let encoders = refiner ? "OpenCLIP without CLIP-L (SDXL refiner)" : "SDXL base"
+                return (refiner ? .sdxlRefiner : .sdxlBase, ["\(cite(labelKey)): an added embedding (SDXL), \(encoders); \(incomplete)"])
+            }
+        }
+        guard let toK = crossAttentionKey(ldm: ldm), let index = denoiser[toK] else { return nil }
+        let shape = checkpoint.tensors[index].info.shape
+        let family: (Architecture, String)
+        switch shape.count == 2 ? shape[1] : nil {
+        case 768: family = (.sd1, "context 768 wide (SD1's CLIP-L)")
+        case 1024: family = (.sd2, "context 1024 wide (SD2's OpenCLIP ViT-H)")
+        case 2048: family = (.sdxlBase, "context 2048 wide (SDXL base)")
+        case 1280: family = (.sdxlRefiner, "context 1280 wide (SDXL refiner)")
+        default: return nil
+        }
+        return (family.0, ["\(cite(toK)): \(family.1); \(incomplete)"])
     }
 
     /// The first cross-attention `to_k` weight of the UNet, as its context width shows there.
