@@ -1,5 +1,8 @@
 import CKDiffTestSupport
+import Checkpoints
+import Comparison
 import Foundation
+import Reporting
 import Safetensors
 import Testing
 
@@ -124,6 +127,32 @@ struct InspectCLITests {
         return path
     }
 
+    /// What ``scanFixture(in:)`` holds, per tensor: NaN, +Inf, -Inf, |x| > 65504 (the integer tensor is not scanned).
+    static let scanExpected: [String: [Int]] = [
+        "model.diffusion_model.f32": [1, 1, 1, 2],
+        "model.diffusion_model.big": [1, 0, 0, 1],
+        "first_stage_model.f16": [1, 1, 2, 0],
+        "cond_stage_model.transformer.text_model.bf16": [1, 1, 0, 2],
+        "f64": [1, 0, 0, 1],
+        "ints": [0, 0, 0, 0],
+    ]
+
+    @Test("TensorScanner counts exactly the planted values per tensor, with one thread or two")
+    func scannerDirect() throws {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-inspect-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = try Checkpoint.open(try Self.scanFixture(in: folder))
+        for threads in [1, 2] {
+            let counts = try TensorScanner(checkpoint, threads: threads).run()
+            #expect(counts.count == checkpoint.tensors.count)
+            var byName: [String: [Int]] = [:]
+            for (tensor, c) in zip(checkpoint.tensors, counts) {
+                byName[tensor.name] = [c.nan, c.positiveInfinity, c.negativeInfinity, c.beyondF16]
+            }
+            #expect(byName == Self.scanExpected, "threads \(threads)")
+        }
+    }
+
     @Test("--scan counts NaN, ±Inf and |x| > 65504 per tensor and per component, the same for any thread count")
     func scan() throws {
         let folder = try Fixtures.temporaryDirectory("ckdiff-inspect-cli")
@@ -149,13 +178,7 @@ struct InspectCLITests {
         let tensors = try #require(scan["tensors"] as? [[String: Any]])
         var byName: [String: [Int]] = [:]
         for entry in tensors { byName[entry["name"] as? String ?? ""] = try counts(entry["counts"]) }
-        #expect(byName == [
-            "model.diffusion_model.f32": [1, 1, 1, 2],
-            "model.diffusion_model.big": [1, 0, 0, 1],
-            "first_stage_model.f16": [1, 1, 2, 0],
-            "cond_stage_model.transformer.text_model.bf16": [1, 1, 0, 2],
-            "f64": [1, 0, 0, 1],
-        ])
+        #expect(byName == Self.scanExpected.filter { $0.key != "ints" })
 
         let text = try CLIRunner.run(["inspect", "--scan", path])
         #expect(text.status == 0)
@@ -187,6 +210,58 @@ struct InspectCLITests {
         let text = try CLIRunner.run(["inspect", path]).stdout
         #expect(text.contains("expected scalar type Float but found Half"))
         #expect(text.contains("  CLIP-L: F16 2, F32 1"))
+    }
+
+    @Test("InspectReport.dtypeMixes: a CLIP-L with F16 layer norms among F32 weights is named, other components are not")
+    func dtypeMixInReport() throws {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-inspect-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("clip-mix.safetensors").path
+        let layer = "cond_stage_model.transformer.text_model.encoder.layers.0."
+        try SafetensorsWriter.write([
+            .f32(layer + "self_attn.q_proj.weight", [2, 2], [1, 2, 3, 4]),
+            .f32(layer + "self_attn.q_proj.bias", [2], [1, 2]),
+            .f32(layer + "mlp.fc1.weight", [2, 2], [1, 2, 3, 4]),
+            .f16(layer + "layer_norm1.weight", [2], [1, 1]),
+            .f16(layer + "layer_norm2.weight", [2], [1, 1]),
+            // A VAE all in F32 and a UNet all in F16: no mix.
+            .f32("first_stage_model.decoder.conv_in.weight", [2], [1, 2]),
+            .f16("model.diffusion_model.input_blocks.0.0.weight", [2], [1, 2]),
+            .f16("model.diffusion_model.out.2.weight", [2], [1, 2]),
+        ], to: path)
+        let checkpoint = try Checkpoint.open(path)
+        let report = InspectReport(checkpoint, identity: checkpoint.identify(), scan: nil)
+        #expect(report.dtypeMixes.map(\.component) == ["clip_l"])
+        let mix = try #require(report.dtypeMixes.first)
+        #expect(mix.dtypes.map(\.dtype) == ["F32", "F16"])
+        #expect(mix.dtypes.map(\.tensors) == [3, 2])
+        #expect(mix.dtypes.last?.examples == [layer + "layer_norm1.weight", layer + "layer_norm2.weight"])
+        #expect(report.scan == nil)
+    }
+
+    @Test("EMA present when every UNet tensor has its copy, absent without model_ema.")
+    func emaPresentAbsent() throws {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-inspect-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let unet: [SafetensorsWriter.Entry] = [
+            .f32("model.diffusion_model.input_blocks.0.0.weight", [2], [1, 2]),
+            .f32("model.diffusion_model.out.2.weight", [2], [1, 2]),
+        ]
+        let ema: [SafetensorsWriter.Entry] = [
+            .f32("model_ema.diffusion_modelinput_blocks00weight", [2], [1, 2]),
+            .f32("model_ema.diffusion_modelout2weight", [2], [1, 2]),
+            .f32("model_ema.decay", [], [0.9999]),
+        ]
+        for (name, entries, status, tensors) in [("with-ema", unet + ema, "present", 2), ("no-ema", unet, "absent", 0)] {
+            let path = folder.appendingPathComponent(name + ".safetensors").path
+            try SafetensorsWriter.write(entries, to: path)
+            let outcome = try CLIRunner.run(["inspect", "--json", path])
+            #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+            let report = try #require(try Self.json(outcome)["ema"] as? [String: Any])
+            #expect(report["status"] as? String == status)
+            #expect(report["tensors"] as? Int == tensors)
+            #expect(report["unet_tensors"] as? Int == 2)
+        }
     }
 
     @Test("metadata: complete in JSON, shortened on the terminal; EMA partial")
