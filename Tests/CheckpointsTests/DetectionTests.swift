@@ -422,6 +422,16 @@ struct DetectionTests {
         #expect(kohyaXL.architecture == .sdxlBase)
         #expect(Self.counts(kohyaXL) == [.unet: 3, .clipL: 1, .openCLIP: 1])
 
+        // No cross-attention to_k to read a context width from: the second text encoder tells SDXL.
+        let kohyaQ = try Self.adapter(store, "kohya-sdxl-q", [
+            ("lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q.lora_down.weight", [4, 640]),
+            ("lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q.lora_up.weight", [640, 4]),
+            ("lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", [4, 1280]),
+        ])
+        #expect(kohyaQ.layout == .loraKohya)
+        #expect(kohyaQ.architecture == .sdxlBase, "\(kohyaQ.evidence)")
+        #expect(Self.counts(kohyaQ) == [.unet: 2, .openCLIP: 1])
+
         let kohya1 = try Self.adapter(store, "kohya-sd1", [
             ("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight", [4, 768]),
             ("lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", [4, 768]),
