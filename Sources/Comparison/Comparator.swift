@@ -152,20 +152,13 @@ public struct Comparator: Sendable {
     static func openFiles(_ checkpoint: Checkpoint) throws(ComparisonError) -> [ReadOnlyFile] {
         var files: [ReadOnlyFile] = []
         for file in checkpoint.files {
-            do {
-                let handle = try ReadOnlyFile(path: file.path)
-                guard handle.size == file.header.fileSize else {
-                    throw ComparisonError("\(file.path): file changed size since its header was read (\(file.header.fileSize) → \(handle.size) bytes)")
-                }
-                handle.adviseSequential()
-                files.append(handle)
-            } catch let error as SafetensorsError {
-                throw ComparisonError(error)
-            } catch let error as ComparisonError {
-                throw error
-            } catch {
-                throw ComparisonError("\(file.path): \(error)")
+            let handle: ReadOnlyFile
+            do { handle = try ReadOnlyFile(path: file.path) } catch { throw ComparisonError(error) }
+            guard handle.size == file.header.fileSize else {
+                throw ComparisonError("\(file.path): file changed size since its header was read (\(file.header.fileSize) → \(handle.size) bytes)")
             }
+            handle.adviseSequential()
+            files.append(handle)
         }
         return files
     }

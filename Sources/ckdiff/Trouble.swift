@@ -5,8 +5,6 @@ import Foundation
 enum ExitStatus {
     /// Equivalent within the policy.
     static let same = ExitCode(0)
-    /// Differences found.
-    static let different = ExitCode(1)
     /// Trouble: unreadable input, bad arguments, failed output.
     static let trouble = ExitCode(2)
 }
