@@ -68,6 +68,27 @@ public struct TensorComparison: Sendable {
     public var aBeyondF16: Int = 0
     public var histogram: [Int] = Array(repeating: 0, count: TensorComparison.histogramBuckets.count)
 
+    /// Exact-cast evidence: the dtype A's values were rounded to for the check, or nil when no
+    /// check was made (same dtypes, a non-float dtype on either side, F64 on either side, or a transposed pair).
+    ///
+    /// Let r(x) be x rounded to ``castTarget`` (B's dtype) as an IEEE cast does: round to nearest,
+    /// ties to even, ±∞ beyond the largest finite value, NaN kept NaN. Each element falls in exactly
+    /// one of these counts:
+    /// - ``castExact``: b = r(a) bit for bit, or both NaN, and not an overflow;
+    /// - ``castOverflow``: a finite, b = r(a) = ±∞ (|a| past F16's 65504, say);
+    /// - ``castFlushed``: a finite and non-zero, r(a) ≠ 0, b = ±0 (a flush to zero no rounding explains);
+    /// - ``castNaN``: b NaN, a not NaN;
+    /// - ``castMismatch``: everything else.
+    /// ``reverseCastMismatch`` counts elements where a ≠ r′(b), r′ rounding to A's dtype (NaN = NaN):
+    /// 0 when A is B cast to A's dtype (the pair given the other way round).
+    public var castTarget: DType?
+    public var castExact: Int = 0
+    public var castOverflow: Int = 0
+    public var castFlushed: Int = 0
+    public var castNaN: Int = 0
+    public var castMismatch: Int = 0
+    public var reverseCastMismatch: Int = 0
+
     /// Sums behind the statistics, kept for later analysis (diagnosis, baselines).
     public var sumSquaresA: Double = 0
     public var sumSquaresB: Double = 0
