@@ -20,12 +20,15 @@ public struct ComparisonReport: Sendable, Codable {
     public var tensors: [TensorEntry]
     public var onlyInA: [LeftoverEntry]
     public var onlyInB: [LeftoverEntry]
+    /// Root causes, most parameters first (filled by diagnosis; empty until it runs).
+    public var findings: [Finding] = []
 
     enum CodingKeys: String, CodingKey {
         case ckdiffReportVersion = "ckdiff_report_version"
         case tool, inputs, tolerance, summary, components, tensors
         case onlyInA = "only_in_a"
         case onlyInB = "only_in_b"
+        case findings
     }
 
     /// The program that wrote the report.
