@@ -117,8 +117,10 @@ AVX512 __attribute__((always_inline)) static inline void cast_check_body(const f
         if (grid_a != CKD_GRID_NONE) {
             __m512 r = round_to_grid_avx512(vb, grid_a);
             __mmask16 req = _mm512_cmp_ps_mask(va, r, _CMP_EQ_OQ);
-            if (__builtin_expect(req != 0xffff, 0))
-                req |= _mm512_cmp_ps_mask(va, va, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
+            // NaN = NaN counts as the same value; only a group with NaN in A can hold such a lane.
+            __mmask16 a_nan = _mm512_cmp_ps_mask(va, va, _CMP_UNORD_Q);
+            if (__builtin_expect(a_nan != 0, 0))
+                req |= a_nan & _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
             reverse_same = _mm512_mask_add_epi32(reverse_same, req, reverse_same, one);
         }
     }
