@@ -9,8 +9,8 @@
 /// capped (``maximumCells``), so a hostile stream costs at most a bounded multiple of its length
 /// and a fixed ceiling, and it ends at its last byte at the latest: there are no loops.
 struct PickleMachine {
-    /// The most stack entries, memo entries and container items held at once (about 32 bytes each).
-    static let maximumCells = 16_000_000
+    /// The most stack entries, memo entries and container items held at once (about 32 bytes each, so about 130 MB at most).
+    static let maximumCells = 4_000_000
     /// The most dimensions a tensor may have.
     static let maximumRank = 64
 

@@ -14,7 +14,7 @@
 /// expand exponentially).
 struct StateDictFlattener {
     static let maximumDepth = 100
-    static let maximumVisits = 20_000_000
+    static let maximumVisits = 4_000_000
     static let maximumMetadataEntries = 1_000
 
     let objects: [PickleObject]
