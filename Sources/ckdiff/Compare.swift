@@ -11,6 +11,13 @@ struct Compare: ParsableCommand {
         discussion: """
             A and B may be .safetensors files, diffusers folders or component folders. \
             Exit status: 0 equivalent within tolerance, 1 different, 2 trouble.
+
+            EMA: an EMA copy of the UNet (LDM model_ema.*, diffusers unet_ema/) is compared \
+            with the other side's EMA copy. One side's EMA copy that the other lacks is a \
+            difference (exit 1). When one side alone has an EMA copy, ckdiff also measures the \
+            other side's UNet against both its live and its EMA weights and says which it holds. \
+            --ema a|b|both compares the chosen sides' EMA copies where their live UNets would be \
+            (the live UNet and unused EMA tensors are then listed as set_aside, not as differences).
             """)
 
     @Argument(help: "The reference checkpoint A.")
@@ -35,6 +42,11 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Relative tolerance for every float pair (give --atol too).")
     var rtol: Double?
+
+    @Option(help: ArgumentHelp(
+        "Compare the EMA copy of side a, b or both in place of its live UNet (e.g. --ema a: A's EMA against B's UNet).",
+        valueName: "a|b|both"))
+    var ema: EMAChoice?
 
     @Option(help: "Worker threads (default: online processors).")
     var threads: Int?
@@ -62,7 +74,8 @@ struct Compare: ParsableCommand {
             let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
             let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
             let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
-            let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
+            let selection = ema?.selection ?? .live
+            let plan = try AlignmentPlan.aligning(checkpointA, checkpointB, ema: selection)
             let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
                                             numerics: numerics.value)
             let bar = ProgressBar.forStandardError()
@@ -70,12 +83,16 @@ struct Compare: ParsableCommand {
             if let bar { callback = { done, total in bar.update(done, of: total) } }
             let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
                 .run(progress: callback)
+            // One side alone holds an EMA copy: measure the other side's UNet against its other weights too.
+            let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
+                                               selection: selection, options: options, progress: callback)
             bar?.finish()
             let identityA = checkpointA.identify(), identityB = checkpointB.identify()
             let report = ComparisonReport(
                 a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
                 b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
-                plan: plan, comparisons: comparisons, tolerance: tolerance)
+                plan: plan, comparisons: comparisons, tolerance: tolerance,
+                emaSelection: selection, emaAnalysis: analysis)
             if let jsonPath {
                 try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
             }
@@ -83,6 +100,19 @@ struct Compare: ParsableCommand {
                 print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
             }
             return ExitCode(Int32(report.summary.exitCode))
+    }
+}
+
+/// `--ema` values.
+enum EMAChoice: String, ExpressibleByArgument, CaseIterable {
+    case a, b, both
+
+    var selection: EMASelection {
+        switch self {
+        case .a: return .a
+        case .b: return .b
+        case .both: return .both
+        }
     }
 }
 

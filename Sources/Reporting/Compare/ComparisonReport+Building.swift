@@ -13,9 +13,12 @@ extension ComparisonReport {
     ///   - plan: The alignment that was compared.
     ///   - comparisons: One result per plan pair, in plan order.
     ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
+    ///   - emaSelection: Which weights stood for each side's UNet (`--ema`).
+    ///   - emaAnalysis: The live-or-EMA analysis, when one side alone holds an EMA copy.
     public init(a: (checkpoint: Checkpoint, layout: String, architecture: String),
                 b: (checkpoint: Checkpoint, layout: String, architecture: String),
-                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?) {
+                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?,
+                emaSelection: EMASelection = .live, emaAnalysis: EMAAnalysis? = nil) {
         func input(_ side: (checkpoint: Checkpoint, layout: String, architecture: String)) -> Input {
             Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue, layout: side.layout,
                   architecture: side.architecture, variant: side.checkpoint.variant,
@@ -37,7 +40,10 @@ extension ComparisonReport {
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
         let weightsB = onlyB.filter(countsAsDifference).count
-        let different = verdicts.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0
+        let ema = EMASection(a: a.checkpoint, b: b.checkpoint, plan: plan, comparisons: comparisons,
+                             selection: emaSelection, analysis: emaAnalysis)
+        // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).
+        let different = verdicts.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || ema.isDifference
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
         self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
@@ -56,11 +62,13 @@ extension ComparisonReport {
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
+        self.ema = ema
     }
 }
 
 extension ComparisonReport {
     /// Coverage per component, from the plan: every tensor of each side is in a pair or a leftover.
+    /// Tensors `--ema` set aside (class `set_aside`) are left out: they stand for nothing.
     static func coverage(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan) -> [ComponentCoverage] {
         struct Side {
             var tensors = Set<Int>()
@@ -77,13 +85,13 @@ extension ComparisonReport {
             entry.b.aligned.insert(pair.b.tensor)
             sides[pair.component] = entry
         }
-        for leftover in plan.onlyInA {
+        for leftover in plan.onlyInA where leftover.kind != .setAside {
             var entry = sides[leftover.component] ?? (Side(), Side(), 0)
             entry.a.tensors.insert(leftover.tensor)
             entry.a.only.insert(leftover.tensor)
             sides[leftover.component] = entry
         }
-        for leftover in plan.onlyInB {
+        for leftover in plan.onlyInB where leftover.kind != .setAside {
             var entry = sides[leftover.component] ?? (Side(), Side(), 0)
             entry.b.tensors.insert(leftover.tensor)
             entry.b.only.insert(leftover.tensor)

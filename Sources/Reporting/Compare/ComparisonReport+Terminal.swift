@@ -46,6 +46,8 @@ extension ComparisonReport {
             lines += coverageTable(rows)
         }
 
+        lines += emaLines()
+
         let ranked = rankedTensors()
         let shown = options.all ? ranked : Array(ranked.filter { !$0.identical }.prefix(options.top))
         let notIdentical = ranked.filter { !$0.identical }.count

@@ -22,6 +22,8 @@ public struct ComparisonReport: Sendable, Codable {
     public var onlyInB: [LeftoverEntry]
     /// Root causes, most parameters first (filled by diagnosis; empty until it runs).
     public var findings: [Finding] = []
+    /// Each side's EMA copy, what one side lacks, EMA against EMA, and the live-or-EMA answer.
+    public var ema = EMASection()
 
     enum CodingKeys: String, CodingKey {
         case ckdiffReportVersion = "ckdiff_report_version"
@@ -29,6 +31,7 @@ public struct ComparisonReport: Sendable, Codable {
         case onlyInA = "only_in_a"
         case onlyInB = "only_in_b"
         case findings
+        case ema
     }
 
     /// The program that wrote the report.
