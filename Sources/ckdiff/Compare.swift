@@ -71,11 +71,12 @@ struct Compare: ParsableCommand {
             let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
                 .run(progress: callback)
             bar?.finish()
+            let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options).run(comparisons)
             let identityA = checkpointA.identify(), identityB = checkpointB.identify()
             let report = ComparisonReport(
                 a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
                 b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
-                plan: plan, comparisons: comparisons, tolerance: tolerance)
+                plan: plan, comparisons: comparisons, tolerance: tolerance, diagnosis: diagnosis)
             if let jsonPath {
                 try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
             }

@@ -13,31 +13,38 @@ extension ComparisonReport {
     ///   - plan: The alignment that was compared.
     ///   - comparisons: One result per plan pair, in plan order.
     ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
+    ///   - diagnosis: The second stage's result, or nil to report the first stage's statistical verdicts.
     public init(a: (checkpoint: Checkpoint, layout: String, architecture: String),
                 b: (checkpoint: Checkpoint, layout: String, architecture: String),
-                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?) {
+                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?,
+                diagnosis: Diagnoser.Result? = nil) {
         func input(_ side: (checkpoint: Checkpoint, layout: String, architecture: String)) -> Input {
             Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue, layout: side.layout,
                   architecture: side.architecture, variant: side.checkpoint.variant,
                   files: side.checkpoint.files.count, tensors: side.checkpoint.tensors.count)
         }
-        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint) -> [LeftoverEntry] {
-            list.map { leftover in
+        let renamedA = Set(diagnosis?.renamed.map(\.a) ?? []), renamedB = Set(diagnosis?.renamed.map(\.b) ?? [])
+        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint, skipping: Set<Int>) -> [LeftoverEntry] {
+            list.filter { !skipping.contains($0.tensor) }.map { leftover in
                 let tensor = checkpoint.tensors[leftover.tensor]
                 return LeftoverEntry(name: tensor.name, component: leftover.component.rawValue,
                                      class: leftover.kind.rawValue, dtype: tensor.info.dtype.name,
                                      shape: tensor.info.shape, numel: tensor.info.elementCount)
             }
         }
-        let entries = comparisons.map(TensorEntry.init)
-        let onlyA = leftovers(plan.onlyInA, a.checkpoint)
-        let onlyB = leftovers(plan.onlyInB, b.checkpoint)
+        let diagnoses = diagnosis?.pairs ?? comparisons.map { PairDiagnosis(verdict: $0.verdict, evidence: "") }
+        let entries = zip(comparisons, diagnoses).map { TensorEntry($0, diagnosis: diagnosis == nil ? nil : $1) }
+        let onlyA = leftovers(plan.onlyInA, a.checkpoint, skipping: renamedA)
+        let onlyB = leftovers(plan.onlyInB, b.checkpoint, skipping: renamedB)
         let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
         let verdicts = comparisons.map(\.verdict)
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
         let weightsB = onlyB.filter(countsAsDifference).count
-        let different = verdicts.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0
+        let renamedCount = diagnosis?.renamed.count ?? 0
+        let different = diagnoses.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || renamedCount > 0
+        var verdictCounts: [String: Int] = [:]
+        for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
         self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
@@ -51,11 +58,19 @@ extension ComparisonReport {
             tensorsDTypeMismatch: comparisons.filter { $0.aDType != $0.bDType }.count,
             onlyInA: onlyA.count, onlyInB: onlyB.count, onlyInAWeights: weightsA, onlyInBWeights: weightsB,
             parametersCompared: comparisons.reduce(0) { $0 + $1.elementCount },
-            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 })
+            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 },
+            renamed: renamedCount, verdicts: verdictCounts)
         self.components = ComparisonReport.coverage(a: a.checkpoint, b: b.checkpoint, plan: plan)
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
+        self.renamed = (diagnosis?.renamed ?? []).map { r in
+            let c = r.comparison
+            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component.rawValue,
+                                aDType: c.aDType.name, bDType: c.bDType.name, aShape: c.aShape, bShape: c.bShape,
+                                numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
+        }
+        self.findings = diagnosis?.findings ?? []
     }
 }
 
@@ -110,8 +125,8 @@ extension ComparisonReport {
 }
 
 extension ComparisonReport.TensorEntry {
-    /// The report entry of one comparison.
-    public init(_ c: TensorComparison) {
+    /// The report entry of one comparison, with its diagnosis when diagnosis ran.
+    public init(_ c: TensorComparison, diagnosis: PairDiagnosis? = nil) {
         let compared = c.valuesCompared || c.identical
         name = c.name
         aName = c.aName
@@ -124,11 +139,27 @@ extension ComparisonReport.TensorEntry {
         bShape = c.bShape
         numel = c.elementCount
         identical = c.identical
-        verdict = c.verdict.rawValue
+        verdict = (diagnosis?.verdict ?? c.verdict).rawValue
         dtypeClassChange = c.isDTypeClassChange
         atol = c.tolerance?.atol
         rtol = c.tolerance?.rtol
         note = c.note
+        if let diagnosis {
+            evidence = diagnosis.evidence.isEmpty ? nil : diagnosis.evidence
+            scale = diagnosis.scale.map(ReportNumber.init)
+            permutation = diagnosis.permutation
+            holds = diagnosis.holds
+            convention = diagnosis.convention
+        }
+        if let target = c.castTarget {
+            castTarget = target.name
+            castExact = c.castExact
+            castOverflow = c.castOverflow
+            castFlushed = c.castFlushed
+            castNaN = c.castNaN
+            castMismatch = c.castMismatch
+            reverseCastMismatch = c.reverseCastMismatch
+        }
         guard compared && c.tolerance != nil else { return }
         maxAbs = ReportNumber(c.maxAbs)
         maxAbsIndex = c.maxAbsIndex
