@@ -87,12 +87,13 @@ struct Compare: ParsableCommand {
             let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
                                                selection: selection, options: options, progress: callback)
             bar?.finish()
+            let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options).run(comparisons)
             let identityA = checkpointA.identify(), identityB = checkpointB.identify()
             let report = ComparisonReport(
                 a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
                 b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
                 plan: plan, comparisons: comparisons, tolerance: tolerance,
-                emaSelection: selection, emaAnalysis: analysis)
+                emaSelection: selection, emaAnalysis: analysis, diagnosis: diagnosis)
             if let jsonPath {
                 try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
             }
