@@ -24,13 +24,11 @@ struct BlockStatistics: Sendable {
     /// Largest |b − a| so far and its flat index in the tensor (nil while nothing beat 0).
     var maxAbs: Double = 0
     var maxIndex: Int?
-    /// Exact-cast counts (see `TensorComparison.castTarget`).
-    var castExact = 0
-    var castOverflow = 0
-    var castFlushed = 0
-    var castNaN = 0
-    var castMismatch = 0
-    var reverseCastMismatch = 0
+    /// Exact-cast counts (see `TensorComparison.castTarget`): against B's dtype, or for an F32 pair
+    /// against the F16 grid (a round trip through F16).
+    var cast = CastCounts()
+    /// For an F32 pair, the counts against the BF16 grid.
+    var castAlternative = CastCounts()
 
     /// Adds the counts of one kernel call (the maximum is handled by the caller).
     mutating func add(_ s: ckd_block_stats) {
@@ -50,16 +48,6 @@ struct BlockStatistics: Sendable {
         sumAbs += s.sum_abs
     }
 
-    /// Adds the counts of one cast check.
-    mutating func add(_ c: ckd_cast_counts) {
-        castExact += Int(c.exact)
-        castOverflow += Int(c.overflow)
-        castFlushed += Int(c.flushed)
-        castNaN += Int(c.nan)
-        castMismatch += Int(c.mismatch)
-        reverseCastMismatch += Int(c.reverse_mismatch)
-    }
-
     /// Appends a later stretch: sums and counts add, the maximum keeps the earlier index on ties.
     mutating func append(_ later: BlockStatistics) {
         finitePairs += later.finitePairs
@@ -77,15 +65,42 @@ struct BlockStatistics: Sendable {
         sumSquaresB += later.sumSquaresB
         sumProducts += later.sumProducts
         sumSquaresDiff += later.sumSquaresDiff
-        castExact += later.castExact
-        castOverflow += later.castOverflow
-        castFlushed += later.castFlushed
-        castNaN += later.castNaN
-        castMismatch += later.castMismatch
-        reverseCastMismatch += later.reverseCastMismatch
+        cast.append(later.cast)
+        castAlternative.append(later.castAlternative)
         if later.maxAbs > maxAbs, let index = later.maxIndex {
             maxAbs = later.maxAbs
             maxIndex = index
         }
+    }
+}
+
+/// The counts of the exact-cast check over a stretch (see `TensorComparison.castTarget`).
+struct CastCounts: Sendable {
+    var exact = 0
+    var overflow = 0
+    var flushed = 0
+    var nan = 0
+    var mismatch = 0
+    var reverseMismatch = 0
+
+    /// Elements the cast does not explain, damage included.
+    var unexplained: Int { overflow + flushed + nan + mismatch }
+
+    mutating func add(_ c: ckd_cast_counts) {
+        exact += Int(c.exact)
+        overflow += Int(c.overflow)
+        flushed += Int(c.flushed)
+        nan += Int(c.nan)
+        mismatch += Int(c.mismatch)
+        reverseMismatch += Int(c.reverse_mismatch)
+    }
+
+    mutating func append(_ later: CastCounts) {
+        exact += later.exact
+        overflow += later.overflow
+        flushed += later.flushed
+        nan += later.nan
+        mismatch += later.mismatch
+        reverseMismatch += later.reverseMismatch
     }
 }

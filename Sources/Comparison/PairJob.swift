@@ -38,6 +38,9 @@ struct PairJob: Sendable {
     /// `CKD_GRID_NONE` when the pair is not checked (see `TensorComparison.castTarget`).
     var castGridB: Int32 = 0
     var castGridA: Int32 = 0
+    /// An F32 pair whose bytes may differ: also checked against the BF16 grid (`castGridB` is F16),
+    /// to tell a round trip through a half-precision dtype.
+    var roundTrip = false
 
     var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
 
@@ -97,9 +100,21 @@ struct PairJob: Sendable {
                 mode = .transpose
                 rows = viewA.shape[0]
                 columns = viewA.shape[1]
+                if dtypeA != dtypeB, !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
+                    castGridB = gridB
+                    castGridA = gridA
+                    template.castTarget = dtypeB
+                }
             }
         } else if dtypeA == dtypeB {
             mode = opaque ? .bytesOnly : .bytesFirst
+            if dtypeA == .f32 {
+                // Same dtype: no cast, but B may be A sent through F16 or BF16 and back.
+                roundTrip = true
+                castGridB = Int32(CKD_GRID_F16)
+                castGridA = Int32(CKD_GRID_F32)
+                template.castTarget = .f16
+            }
         } else if opaque {
             mode = .skip
             template.note = "\(dtypeA.name) and \(dtypeB.name) are not decoded, so their values cannot be compared"
