@@ -30,59 +30,78 @@ struct Compare: ParsableCommand {
     @Flag(help: "List every aligned pair and leftover.")
     var all = false
 
-    @Option(help: "Absolute tolerance for every float pair (give --rtol too).")
-    var atol: Double?
-
-    @Option(help: "Relative tolerance for every float pair (give --atol too).")
-    var rtol: Double?
-
     @Option(help: "Worker threads (default: online processors).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Where dot products of float data are computed: fused (default) or cblas.", visibility: .hidden))
     var numerics: NumericsChoice = .fused
 
+    @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
+
+    @OptionGroup(title: "Baselines") var baselineOptions: BaselineOptions
+
+    @OptionGroup(title: "CI reports") var ci: CIOutputOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if (atol == nil) != (rtol == nil) {
-            throw ValidationError("--atol and --rtol go together: give both or neither")
-        }
-        if let atol, atol < 0 || !atol.isFinite { throw ValidationError("--atol must be a finite number ≥ 0") }
-        if let rtol, rtol < 0 || !rtol.isFinite { throw ValidationError("--rtol must be a finite number ≥ 0") }
         if top < 0 { throw ValidationError("--top must be ≥ 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
     func run() throws {
-        try runReportingTrouble(execute)
+        try runReportingTrouble {
+            do {
+                return try execute()
+            } catch {
+                ci.reportTrouble(oneLine(error), pair: nil, protecting: protectedPaths)
+                throw error
+            }
+        }
+    }
+
+    /// Files no output may overwrite: the checkpoints, the policy and the baseline.
+    private var protectedPaths: [String] {
+        [a, b] + [policyOptions.policyFile, baselineOptions.baselinePath].compactMap { $0 }
     }
 
     private func execute() throws -> ExitCode {
-            let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
-            let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
-            let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
-            let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
-            let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
-                                            numerics: numerics.value)
-            let bar = ProgressBar.forStandardError()
-            var callback: (@Sendable (Int64, Int64) -> Void)?
-            if let bar { callback = { done, total in bar.update(done, of: total) } }
-            let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
-                .run(progress: callback)
-            bar?.finish()
-            let identityA = checkpointA.identify(), identityB = checkpointB.identify()
-            let report = ComparisonReport(
-                a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
-                b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
-                plan: plan, comparisons: comparisons, tolerance: tolerance)
-            if let jsonPath {
-                try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
-            }
-            if jsonPath != "-" {
-                print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
-            }
-            return ExitCode(Int32(report.summary.exitCode))
+        let policy = try policyOptions.policy()
+        let baseline = try baselineOptions.baselinePath.map { path throws(PolicyError) in try Baseline.read(path) }
+        let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
+        let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
+        let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
+        let options = ComparisonOptions(threads: threads ?? ComparisonOptions.defaultThreads,
+                                        numerics: numerics.value, toleranceResolver: policy.toleranceResolver)
+        let bar = ProgressBar.forStandardError()
+        var callback: (@Sendable (Int64, Int64) -> Void)?
+        if let bar { callback = { done, total in bar.update(done, of: total) } }
+        let started = Date()
+        let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
+            .run(progress: callback)
+        bar?.finish()
+        let elapsed = Date().timeIntervalSince(started)
+        let identityA = checkpointA.identify(), identityB = checkpointB.identify()
+        var report = ComparisonReport(
+            a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
+            b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
+            plan: plan, comparisons: comparisons, tolerance: nil)
+        report.apply(policy)
+        if let baseline, let path = baselineOptions.baselinePath { report.apply(baseline, path: path) }
+        let protected = protectedPaths
+        if let jsonPath {
+            try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)
+        }
+        if let path = baselineOptions.saveBaselinePath {
+            try ReportWriter.write(try Baseline(report).jsonData(), to: path, protecting: protected)
+        }
+        try ci.write(markdown: { report.markdown() },
+                     junit: { JUnitDocument(name: "ckdiff", suites: report.junitSuites(time: elapsed)) },
+                     annotations: { report.githubAnnotations() }, protecting: protected)
+        if jsonPath != "-" {
+            print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
+        }
+        return ExitCode(Int32(report.summary.exitCode))
     }
 }
 

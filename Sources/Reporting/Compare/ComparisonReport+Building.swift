@@ -56,6 +56,14 @@ extension ComparisonReport {
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
+        apply(tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default)
+    }
+
+    /// A command-line layer holding only a fixed tolerance (the `tolerance:` argument of the initialiser).
+    private static func fixedLayer(_ tolerance: Tolerance) -> PolicyLayer {
+        var layer = PolicyLayer(source: "command line")
+        layer.tolerance = tolerance
+        return layer
     }
 }
 

@@ -33,6 +33,7 @@ extension ComparisonReport {
         lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
         lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
         lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)")
+        lines += gateLines(style: style)
 
         if !components.isEmpty {
             var rows = [["component", "pairs", "A tensors", "B tensors", "only A", "only B", "A aligned", "B aligned"]]
