@@ -68,26 +68,10 @@ struct Compare: ParsableCommand {
     private func execute() throws -> ExitCode {
         let policy = try policyOptions.policy()
         let baseline = try baselineOptions.baselinePath.map { path throws(PolicyError) in try Baseline.read(path) }
-        let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
-        let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
-        let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
-        let options = ComparisonOptions(threads: threads ?? ComparisonOptions.defaultThreads,
-                                        numerics: numerics.value, toleranceResolver: policy.toleranceResolver)
-        let bar = ProgressBar.forStandardError()
-        var callback: (@Sendable (Int64, Int64) -> Void)?
-        if let bar { callback = { done, total in bar.update(done, of: total) } }
-        let started = Date()
-        let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
-            .run(progress: callback)
-        bar?.finish()
-        let elapsed = Date().timeIntervalSince(started)
-        let identityA = checkpointA.identify(), identityB = checkpointB.identify()
-        var report = ComparisonReport(
-            a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
-            b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
-            plan: plan, comparisons: comparisons, tolerance: nil)
-        report.apply(policy)
-        if let baseline, let path = baselineOptions.baselinePath { report.apply(baseline, path: path) }
+        let (report, elapsed) = try ComparisonRun(
+            a: a, b: b, variantA: input.variant(forA: true), variantB: input.variant(forA: false), policy: policy,
+            baseline: baseline.flatMap { value in baselineOptions.baselinePath.map { (value, $0) } },
+            threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value, showProgress: true).run()
         let protected = protectedPaths
         if let jsonPath {
             try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)

@@ -1,4 +1,5 @@
 import Checkpoints
+import Foundation
 import Comparison
 import Safetensors
 
@@ -79,5 +80,12 @@ public struct Policy: Sendable, Codable, Equatable {
             if let tolerance = Tolerance.defaultFor(dtype) { table[dtype.name] = tolerance }
         }
         return Policy(dtypes: table, failOn: defaultFailOn, sources: ["defaults"])
+    }
+}
+
+extension Policy {
+    /// The policy as JSON text (a valid policy file).
+    public func jsonData() throws -> Data {
+        try ReportJSON.encode(self)
     }
 }
