@@ -4,7 +4,8 @@ import Safetensors
 /// Validates JSON documents against the subset of JSON Schema (draft 2020-12) that ckdiff's schemas use.
 ///
 /// Keywords: `type`, `const`, `enum`, `properties`, `required`, `additionalProperties`
-/// (boolean), `items`, `minimum`, `anyOf`, and `$ref` to `#/$defs/…`. An unknown
+/// (false, or a schema for every member not in `properties`), `items`, `minimum`, `anyOf`,
+/// and `$ref` to `#/$defs/…`. An unknown
 /// keyword in the schema is itself a violation, so a schema cannot silently use
 /// a rule this validator ignores. Documents are parsed with ckdiff's strict parser,
 /// which keeps booleans, numbers and strings apart.
@@ -88,6 +89,8 @@ public struct JSONSchemaValidator {
                     check(member, against: sub, path: "\(path).\(name)", into: &failures)
                 } else if schema["additionalProperties"] == .bool(false) {
                     failures.append(ValidationFailure(path: path, message: "unexpected member '\(name)'"))
+                } else if let sub = schema["additionalProperties"]?.objectValue {
+                    check(member, against: sub, path: "\(path).\(name)", into: &failures)
                 }
             }
         }

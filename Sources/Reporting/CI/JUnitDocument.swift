@@ -4,10 +4,10 @@ import Foundation
 ///
 /// Written to satisfy the strictest common schema, Ant's `JUnit.xsd` (windyroad): every
 /// `testsuite` inside `testsuites` has `name`, `package`, `id`, `timestamp` (no time zone),
-/// `hostname`, `tests`, `failures`, `errors`, `skipped` and `time`, and holds `properties`, its
+/// `hostname`, `tests`, `failures`, `errors` and `time`, and holds `properties`, its
 /// `testcase`s, `system-out` and `system-err` in that order; every `testcase` has `name`,
 /// `classname` and `time`, and at most one `failure` or `error`, each with `type` and `message`.
-/// A `failure` is a check that found a difference; an `error` is trouble (the check could not run).
+/// `testsuites` carries no attribute (Ant declares none). A `failure` is a check that found a difference; an `error` is trouble (the check could not run).
 public struct JUnitDocument: Sendable {
     public var name: String
     public var suites: [Suite]
@@ -79,12 +79,13 @@ public struct JUnitDocument: Sendable {
         }
         let all = suites.flatMap(\.cases)
         let total = counts(all)
-        let totalTime = suites.reduce(0) { $0 + $1.time }
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
-        lines.append("<testsuites name=\"\(escape(name))\" tests=\"\(all.count)\" failures=\"\(total.failures)\" errors=\"\(total.errors)\" time=\"\(seconds(totalTime))\">")
+        // Ant's schema declares no attribute on <testsuites>; the totals go in a comment for people.
+        lines.append("<!-- \(escape(name, attribute: false).replacingOccurrences(of: "--", with: "- -")): \(all.count) checks, \(total.failures) failures, \(total.errors) errors -->")
+        lines.append("<testsuites>")
         for (id, suite) in suites.enumerated() {
             let c = counts(suite.cases)
-            lines.append("  <testsuite name=\"\(escape(suite.name))\" package=\"\(escape(suite.package))\" id=\"\(id)\" timestamp=\"\(stamp)\" hostname=\"\(escape(host))\" tests=\"\(suite.cases.count)\" failures=\"\(c.failures)\" errors=\"\(c.errors)\" skipped=\"0\" time=\"\(seconds(suite.time))\">")
+            lines.append("  <testsuite name=\"\(escape(suite.name))\" package=\"\(escape(suite.package))\" id=\"\(id)\" timestamp=\"\(stamp)\" hostname=\"\(escape(host))\" tests=\"\(suite.cases.count)\" failures=\"\(c.failures)\" errors=\"\(c.errors)\" time=\"\(seconds(suite.time))\">")
             lines.append("    <properties/>")
             for testcase in suite.cases {
                 let head = "    <testcase name=\"\(escape(testcase.name))\" classname=\"\(escape(testcase.classname))\" time=\"0\""
