@@ -87,10 +87,17 @@ struct BaselineCLITests {
     func regression() throws {
         let directory = try Fixtures.temporaryDirectory()
         let path = try baseline(against: Self.fp16, in: directory)
-        let outcome = try CLIRunner.run([Self.fp32, try damaged(in: directory), "--baseline", path, "--json", "-"])
+        let junit = directory.appendingPathComponent("junit.xml").path
+        let outcome = try CLIRunner.run([Self.fp32, try damaged(in: directory), "--baseline", path, "--json", "-", "--junit", junit])
         #expect(outcome.status == 1)
         let result = try self.outcome(outcome.stdoutData)
         #expect(Set(result.regressions.compactMap { $0["name"] as? String }) == [Self.victim])
+        // JUnit against a baseline: one case per rule and component; the one failure is the UNet's statistics rule
+        let xml = try Data(contentsOf: URL(fileURLWithPath: junit))
+        #expect(JUnitValidator.violations(of: xml).isEmpty)
+        let text = String(decoding: xml, as: UTF8.self)
+        #expect(text.components(separatedBy: "<failure ").count - 1 == 1)
+        #expect(text.contains(#"<testcase name="no worse statistics" classname="ckdiff.unet" time="0">"#))
         #expect(Set(result.regressions.compactMap { $0["kind"] as? String }) == ["max_abs", "rel_l2", "verdict"])
         #expect(outcome.stdout.contains("\"mode\" : \"baseline\""))
     }

@@ -36,7 +36,7 @@ extension ComparisonReport {
                 for (name, kinds) in rules {
                     let found = baseline.regressions.filter { $0.component == component && kinds.contains($0.kind) }
                     cases.append(JUnitDocument.Case(name: name, classname: classname, outcome: found.isEmpty ? .passed : .failure(
-                        type: "regression", message: "\(found.count) regressions: \(found.prefix(3).map(\.name).joined(separator: ", "))\(found.count > 3 ? ", …" : "")",
+                        type: "regression", message: "\(found.count) \(found.count == 1 ? "regression" : "regressions") on \(distinctNames(found))",
                         details: found.prefix(200).map(\.message).joined(separator: "\n"))))
                 }
                 for check in gate.triggered where check.component == component {
@@ -63,6 +63,13 @@ extension ComparisonReport {
             return JUnitDocument.Suite(name: "\(prefix)\(component)", package: "ckdiff\(pair.map { ".\($0)" } ?? "")",
                                        cases: cases, systemOut: notes.joined(separator: "\n"), time: share)
         }
+    }
+
+    /// The distinct tensor names of some changes, the first three spelled out.
+    private func distinctNames(_ changes: [BaselineOutcome.Change]) -> String {
+        var seen: [String] = []
+        for change in changes where !seen.contains(change.name) { seen.append(change.name) }
+        return seen.prefix(3).joined(separator: ", ") + (seen.count > 3 ? ", … (\(seen.count) in all)" : "")
     }
 
     /// One line per offender: a pair with its statistics, or a leftover with its class.

@@ -63,7 +63,8 @@ extension ComparisonReport {
                 out.append("| change | component | tensor | detail |")
                 out.append("|---|---|---|---|")
                 for change in list.prefix(50) {
-                    out.append("| \(change.kind) | \(componentName(change.component)) | \(code(change.name)) | \(cell(change.message)) |")
+                    let detail = change.message.hasPrefix(change.name + ": ") ? String(change.message.dropFirst(change.name.count + 2)) : change.message
+                    out.append("| \(change.kind) | \(componentName(change.component)) | \(code(change.name)) | \(cell(detail)) |")
                 }
                 if list.count > 50 { out.append("| … | | \(list.count - 50) more | |") }
                 out.append("")
