@@ -11,7 +11,7 @@ let package = Package(
     name: "ckdiff",
     products: [
         .executable(name: "ckdiff", targets: ["ckdiff"]),
-        .library(name: "CKDiffCore", targets: ["Safetensors", "Checkpoints", "Comparison", "Reporting"]),
+        .library(name: "CKDiffCore", targets: ["Safetensors", "TorchPickle", "Checkpoints", "Comparison", "Reporting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
@@ -22,7 +22,9 @@ let package = Package(
         // Half-precision conversion with F16C when the CPU has it, decided at run time.
         .target(name: "CKDiffShims"),
         .target(name: "Safetensors", dependencies: ["CKDiffShims"]),
-        .target(name: "Checkpoints", dependencies: ["Safetensors"]),
+        // A restricted pickle reader for legacy PyTorch files: locates tensors, executes nothing.
+        .target(name: "TorchPickle", dependencies: ["Safetensors"]),
+        .target(name: "Checkpoints", dependencies: ["Safetensors", "TorchPickle"]),
         .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"]),
         .target(name: "Reporting", dependencies: ["Comparison"]),
         .executableTarget(
@@ -31,6 +33,7 @@ let package = Package(
         // Test-only helpers: a small safetensors writer and fixture paths (ckdiff itself never writes checkpoints).
         .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffShims", "CKDiffTestSupport"]),
+        .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle", "CKDiffTestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckdiff", "CKDiffTestSupport"]),

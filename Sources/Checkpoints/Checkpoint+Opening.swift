@@ -1,9 +1,14 @@
 import Safetensors
+import TorchPickle
 
 extension Checkpoint {
     /// Opens a checkpoint from a path, reading and validating headers only.
     ///
     /// What the path may be:
+    /// * **A legacy PyTorch file** (`.ckpt`, `.pt`, `.pth`, `.bin`) opens as ``Storage/singleFile``
+    ///   through ``TorchCheckpointFile``: a restricted pickle reader that executes nothing and
+    ///   refuses any global outside a state dict's needs. A Lightning / original-SD `.ckpt` is read
+    ///   as its `state_dict`; tensors point at their bytes inside the file.
     /// * **A `.safetensors` file** opens as ``Storage/singleFile``; tensor names are
     ///   the file's keys. If the file is named like diffusers weights
     ///   (`unet/diffusion_pytorch_model.safetensors`, a variant or a shard), the folder
@@ -53,9 +58,10 @@ extension Checkpoint {
     /// - Returns: The checkpoint with every header validated.
     /// - Throws: ``CheckpointError``, naming the path concerned: ``CheckpointError/Kind/notFound``
     ///   for a missing path, ``CheckpointError/Kind/unsupported(_:)`` for what ckdiff does not
-    ///   read (pickle `.ckpt`/`.pt`/`.pth`/`.bin`, a folder that is neither kind),
+    ///   read (a folder that is neither kind),
     ///   ``CheckpointError/Kind/invalid(_:)`` for an inconsistent folder, index or variant
-    ///   choice, ``CheckpointError/Kind/safetensors(_:)`` for a refused weight file.
+    ///   choice, ``CheckpointError/Kind/safetensors(_:)`` for a refused weight file,
+    ///   ``CheckpointError/Kind/torchPickle(_:)`` for a refused PyTorch file.
     public static func open(_ path: String, variant: String? = nil) throws(CheckpointError) -> Checkpoint {
         if let variant, !WeightFileName.isVariant(Substring(variant)) {
             throw CheckpointError(path: path, kind: .unsupported(
@@ -84,9 +90,8 @@ extension Checkpoint {
     private static func openFile(_ path: String) throws(CheckpointError) -> Checkpoint {
         let name = FileSystem.lastComponent(path)
         let lowered = name.lowercased()
-        for suffix in [".ckpt", ".pt", ".pth", ".bin"] where lowered.hasSuffix(suffix) {
-            throw CheckpointError(path: path, kind: .unsupported(
-                "\(suffix) files are legacy PyTorch pickle files, which are not read yet; convert to safetensors"))
+        if TorchCheckpointFile.hasTorchExtension(name) {
+            return try openTorchFile(path)
         }
         if name == "model_index.json" {
             throw CheckpointError(path: path, kind: .unsupported("open the diffusers folder that holds model_index.json, not the file"))
@@ -106,6 +111,16 @@ extension Checkpoint {
             checkpoint.variant = parsed.variant
         }
         return checkpoint
+    }
+
+    /// Opens a legacy PyTorch file as a single-file checkpoint.
+    private static func openTorchFile(_ path: String) throws(CheckpointError) -> Checkpoint {
+        let file: TorchCheckpointFile
+        do { file = try TorchCheckpointFile.open(path) } catch { throw CheckpointError(error) }
+        let header = SafetensorsFile(locatedTensorsOf: path, fileSize: file.fileSize, tensors: file.tensors,
+                                     metadata: file.metadata)
+        let format: File.Format = file.format == .zip ? .pytorchZip : .pytorchLegacy
+        return Checkpoint(path: path, storage: .singleFile, files: [File(path: path, folder: nil, header: header, format: format)])
     }
 
     /// Opens a diffusers folder (one with `model_index.json`).

@@ -2,13 +2,14 @@ import Safetensors
 
 /// A model as stored on disk: one or more safetensors files seen as one set of named tensors.
 ///
-/// A checkpoint is opened from a single `.safetensors` file, a diffusers folder
+/// A checkpoint is opened from a single `.safetensors` file, a legacy PyTorch file
+/// (`.ckpt`, `.pt`, `.pth`, `.bin`, read by a restricted pickle reader), a diffusers folder
 /// (`model_index.json` and component folders), one component folder, or a
 /// sharded component (see `Checkpoint.open`). Opening reads headers only.
 public struct Checkpoint: Sendable {
     /// How the checkpoint is stored.
     public enum Storage: String, Sendable, Codable {
-        /// One `.safetensors` file.
+        /// One `.safetensors` file, or one legacy PyTorch file (see ``File/format``).
         case singleFile = "single_file"
         /// A diffusers pipeline folder with `model_index.json`.
         case diffusersFolder = "diffusers_folder"
@@ -18,17 +19,30 @@ public struct Checkpoint: Sendable {
 
     /// One file of the checkpoint.
     public struct File: Sendable {
+        /// The format of a weights file.
+        public enum Format: String, Sendable, Codable {
+            /// A `.safetensors` file.
+            case safetensors
+            /// A `torch.save` zip archive (`.ckpt`, `.pt`, `.pth`, `.bin` of torch ≥ 1.6).
+            case pytorchZip = "pytorch_zip"
+            /// A `torch.save` pickle stream of earlier torch.
+            case pytorchLegacy = "pytorch_legacy"
+        }
+
         /// The file's path.
         public var path: String
         /// The diffusers component folder it belongs to (`"unet"`, `"text_encoder_2"`, …), or nil for a single file.
         public var folder: String?
-        /// Its validated header.
+        /// Its validated header; for a PyTorch file, the tensors its pickle locates (see ``format``).
         public var header: SafetensorsFile
+        /// The file's format.
+        public var format: Format
 
-        public init(path: String, folder: String?, header: SafetensorsFile) {
+        public init(path: String, folder: String?, header: SafetensorsFile, format: Format = .safetensors) {
             self.path = path
             self.folder = folder
             self.header = header
+            self.format = format
         }
     }
 

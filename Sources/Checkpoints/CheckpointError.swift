@@ -1,4 +1,5 @@
 import Safetensors
+import TorchPickle
 
 /// Why a checkpoint could not be opened, naming the path concerned.
 public struct CheckpointError: Error, Sendable, CustomStringConvertible {
@@ -6,6 +7,8 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// A safetensors file inside the checkpoint was refused.
         case safetensors(SafetensorsError)
+        /// A legacy PyTorch file was refused.
+        case torchPickle(TorchPickleError)
         /// The path does not exist.
         case notFound
         /// The path exists but ckdiff does not know how to read it.
@@ -28,9 +31,15 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
         self.kind = .safetensors(error)
     }
 
+    public init(_ error: TorchPickleError) {
+        self.path = error.file
+        self.kind = .torchPickle(error)
+    }
+
     public var description: String {
         switch kind {
         case .safetensors(let error): return error.description
+        case .torchPickle(let error): return error.description
         case .notFound: return "\(path): no such file or directory"
         case .unsupported(let text), .invalid(let text): return "\(path): \(text)"
         }

@@ -24,6 +24,13 @@ struct BlockStatistics: Sendable {
     /// Largest |b − a| so far and its flat index in the tensor (nil while nothing beat 0).
     var maxAbs: Double = 0
     var maxIndex: Int?
+    /// Exact-cast counts (see `TensorComparison.castTarget`).
+    var castExact = 0
+    var castOverflow = 0
+    var castFlushed = 0
+    var castNaN = 0
+    var castMismatch = 0
+    var reverseCastMismatch = 0
 
     /// Adds the counts of one kernel call (the maximum is handled by the caller).
     mutating func add(_ s: ckd_block_stats) {
@@ -43,6 +50,16 @@ struct BlockStatistics: Sendable {
         sumAbs += s.sum_abs
     }
 
+    /// Adds the counts of one cast check.
+    mutating func add(_ c: ckd_cast_counts) {
+        castExact += Int(c.exact)
+        castOverflow += Int(c.overflow)
+        castFlushed += Int(c.flushed)
+        castNaN += Int(c.nan)
+        castMismatch += Int(c.mismatch)
+        reverseCastMismatch += Int(c.reverse_mismatch)
+    }
+
     /// Appends a later stretch: sums and counts add, the maximum keeps the earlier index on ties.
     mutating func append(_ later: BlockStatistics) {
         finitePairs += later.finitePairs
@@ -60,6 +77,12 @@ struct BlockStatistics: Sendable {
         sumSquaresB += later.sumSquaresB
         sumProducts += later.sumProducts
         sumSquaresDiff += later.sumSquaresDiff
+        castExact += later.castExact
+        castOverflow += later.castOverflow
+        castFlushed += later.castFlushed
+        castNaN += later.castNaN
+        castMismatch += later.castMismatch
+        reverseCastMismatch += later.reverseCastMismatch
         if later.maxAbs > maxAbs, let index = later.maxIndex {
             maxAbs = later.maxAbs
             maxIndex = index

@@ -1,5 +1,8 @@
 import Checkpoints
 import Safetensors
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a comparison runs: tolerances and parallelism.
 public struct ComparisonOptions: Sendable {
@@ -90,21 +93,3 @@ public enum Numerics: String, Sendable, CaseIterable {
     /// after the counting pass.
     case cblas
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Keeps OpenBLAS from starting its own thread pool behind ckdiff's workers.
-///
-/// ckdiff calls BLAS only on small cache-resident blocks from its own threads;
-/// OpenBLAS's pool then only spins. The symbol is looked up at run time because
-/// netlib BLAS, which serves the same cblas interface, has no such function.
-let singleThreadedBLAS: Void = {
-    #if canImport(Glibc)
-    typealias SetThreads = @convention(c) (Int32) -> Void
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_set_num_threads") {
-        unsafeBitCast(symbol, to: SetThreads.self)(1)
-    }
-    #endif
-}()

@@ -1,3 +1,4 @@
+import CKDiffShims
 import Checkpoints
 import Safetensors
 
@@ -33,6 +34,10 @@ struct PairJob: Sendable {
     /// For a transpose: A's view is rows × columns.
     var rows: Int
     var columns: Int
+    /// The grids of the exact-cast check (`CKD_GRID_*`): B's dtype for A's values, A's for B's;
+    /// `CKD_GRID_NONE` when the pair is not checked (see `TensorComparison.castTarget`).
+    var castGridB: Int32 = 0
+    var castGridA: Int32 = 0
 
     var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
 
@@ -105,6 +110,11 @@ struct PairJob: Sendable {
             template.note = "\(dtypeA.name) and \(dtypeB.name) are not decoded, so their values cannot be compared"
         } else {
             mode = .values
+            if !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
+                castGridB = gridB
+                castGridA = gridA
+                template.castTarget = dtypeB
+            }
         }
         if elementCount == 0 && compatible {
             // Empty tensors: nothing to read, trivially identical when the dtypes agree.
@@ -144,6 +154,16 @@ struct ResolvedView {
             count = rows.count * rowElements
             shape[0] = rows.count
         }
+    }
+}
+
+/// The exact-cast grid of a float dtype decoded to `Float`, or nil for dtypes the check does not cover.
+func castGrid(_ dtype: DType) -> Int32? {
+    switch dtype {
+    case .f32: return Int32(CKD_GRID_F32)
+    case .f16: return Int32(CKD_GRID_F16)
+    case .bf16: return Int32(CKD_GRID_BF16)
+    default: return nil
     }
 }
 

@@ -19,6 +19,14 @@ extension TensorComparison {
         sumSquaresDiff = stats.sumSquaresDiff
         maxAbs = stats.maxAbs
         maxAbsIndex = stats.maxIndex
+        if castTarget != nil {
+            castExact = stats.castExact
+            castOverflow = stats.castOverflow
+            castFlushed = stats.castFlushed
+            castNaN = stats.castNaN
+            castMismatch = stats.castMismatch
+            reverseCastMismatch = stats.reverseCastMismatch
+        }
         finish()
     }
 

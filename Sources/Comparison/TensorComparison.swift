@@ -74,7 +74,7 @@ public struct TensorComparison: Sendable {
     /// Let r(x) be x rounded to ``castTarget`` (B's dtype) as an IEEE cast does: round to nearest,
     /// ties to even, ±∞ beyond the largest finite value, NaN kept NaN. Each element falls in exactly
     /// one of these counts:
-    /// - ``castExact``: b = r(a) bit for bit, or both NaN, and not an overflow;
+    /// - ``castExact``: b = r(a) as values (+0 = −0), or both NaN, and not an overflow;
     /// - ``castOverflow``: a finite, b = r(a) = ±∞ (|a| past F16's 65504, say);
     /// - ``castFlushed``: a finite and non-zero, r(a) ≠ 0, b = ±0 (a flush to zero no rounding explains);
     /// - ``castNaN``: b NaN, a not NaN;

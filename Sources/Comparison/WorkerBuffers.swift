@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CKDiffShims
 import Safetensors
 
 /// One worker thread's reusable buffers, and the code that runs a unit with them.
@@ -105,6 +106,11 @@ final class WorkerBuffers {
                 } else {
                     job.dtypeA.decode(rawA + offset * sizeA, count: m, into: floatA)
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: floatB)
+                    if job.castGridB != CKD_GRID_NONE {
+                        var counts = ckd_cast_counts()
+                        ckd_cast_check(floatA, floatB, m, job.castGridB, job.castGridA, &counts)
+                        stats.add(counts)
+                    }
                     Kernels.compareFloatBlock(floatA, floatB, floatD, count: m, base: position + offset,
                                               tolerance: job.tolerance, numerics: job.numerics, into: &stats)
                 }

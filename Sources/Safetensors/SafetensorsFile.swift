@@ -207,6 +207,15 @@ public struct SafetensorsFile: Sendable {
                                tensors: tensors, metadata: metadata, hasMetadata: hasMetadata)
     }
 
+    /// An index of tensors that another reader located in a file of another format (a legacy
+    /// PyTorch pickle file), so they are read like a safetensors file's: ``headerLength`` is 0,
+    /// tensors may share bytes, and nothing here is validated beyond what that reader checked.
+    public init(locatedTensorsOf path: String, fileSize: Int64, tensors: [TensorInfo],
+                metadata: [(key: String, value: String)]) {
+        self.init(path: path, fileSize: fileSize, headerLength: 0, tensors: tensors,
+                  metadata: metadata, hasMetadata: !metadata.isEmpty)
+    }
+
     private init(path: String, fileSize: Int64, headerLength: Int, tensors: [TensorInfo],
                  metadata: [(key: String, value: String)], hasMetadata: Bool) {
         self.path = path

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Comparison
 
 /// The `ckdiff` command: `ckdiff A B` is `ckdiff compare A B`.
 @main
@@ -16,6 +17,7 @@ struct CKDiffCommand: ParsableCommand {
 
     /// Runs the command; usage errors exit with 2 (diff's "trouble"), not ArgumentParser's 64.
     static func main() {
+        BLASThreads.quiet()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -11,6 +11,13 @@ struct Compare: ParsableCommand {
         discussion: """
             A and B may be .safetensors files, diffusers folders or component folders. \
             Exit status: 0 equivalent within tolerance, 1 different, 2 trouble.
+
+            EMA: an EMA copy of the UNet (LDM model_ema.*, diffusers unet_ema/) is compared \
+            with the other side's EMA copy. One side's EMA copy that the other lacks is a \
+            difference (exit 1). When one side alone has an EMA copy, ckdiff also measures the \
+            other side's UNet against both its live and its EMA weights and says which it holds. \
+            --ema a|b|both compares the chosen sides' EMA copies where their live UNets would be \
+            (the live UNet and unused EMA tensors are then listed as set_aside, not as differences).
             """)
 
     @Argument(help: "The reference checkpoint A.")
@@ -29,6 +36,11 @@ struct Compare: ParsableCommand {
 
     @Flag(help: "List every aligned pair and leftover.")
     var all = false
+
+    @Option(help: ArgumentHelp(
+        "Compare the EMA copy of side a, b or both in place of its live UNet (e.g. --ema a: A's EMA against B's UNet).",
+        valueName: "a|b|both"))
+    var ema: EMAChoice?
 
     @Option(help: "Worker threads (default: online processors).")
     var threads: Int?
@@ -71,7 +83,8 @@ struct Compare: ParsableCommand {
         let (report, elapsed) = try ComparisonRun(
             a: a, b: b, variantA: input.variant(forA: true), variantB: input.variant(forA: false), policy: policy,
             baseline: baseline.flatMap { value in baselineOptions.baselinePath.map { (value, $0) } },
-            threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value, showProgress: true).run()
+            threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value,
+            ema: ema?.selection ?? .live, showProgress: true).run()
         let protected = protectedPaths
         if let jsonPath {
             try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)
@@ -86,6 +99,19 @@ struct Compare: ParsableCommand {
             print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
         }
         return ExitCode(Int32(report.summary.exitCode))
+    }
+}
+
+/// `--ema` values.
+enum EMAChoice: String, ExpressibleByArgument, CaseIterable {
+    case a, b, both
+
+    var selection: EMASelection {
+        switch self {
+        case .a: return .a
+        case .b: return .b
+        case .both: return .both
+        }
     }
 }
 

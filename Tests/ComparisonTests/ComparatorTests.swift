@@ -114,6 +114,25 @@ struct ComparatorTests {
         #expect(r.verdict == .outOfTolerance)
     }
 
+    @Test("exact-cast evidence: a clean F32→F16 cast, an overflowing one, a drifted one, and the pair given the other way round")
+    func castEvidence() throws {
+        var x = randomValues(10_000, seed: 9)
+        let drift = randomValues(10_000, seed: 10).enumerated().map { x[$0.offset] + $0.element * 0.01 }
+        var big = x
+        for i in stride(from: 0, to: big.count, by: 1000) { big[i] = 1e5 }   // 10 values past F16's range
+        x[17] = 0                                                              // a zero survives any cast
+        let pair = try Pair(
+            [.f32("clean", [10_000], x), .f32("overflow", [10_000], big), .f32("drift", [10_000], x), .f16("reverse", [10_000], x)],
+            [.f16("clean", [10_000], x), .f16("overflow", [10_000], big), .f16("drift", [10_000], drift), .f32("reverse", [10_000], x)])
+        let results = try pair.compare(pair.byName(), unit: 4096)
+        let r = try ["clean", "overflow", "drift", "reverse"].map { name in try #require(results.first { $0.name == name }) }
+        #expect(r[0].castTarget == .f16 && r[0].castExact == 10_000 && r[0].castMismatch == 0)
+        #expect(r[1].castOverflow == 10 && r[1].castExact == 9_990 && r[1].castMismatch == 0 && r[1].newNonFinite == 10)
+        #expect(r[2].castMismatch > 9_000 && r[2].castExact + r[2].castMismatch + r[2].castFlushed == 10_000)
+        // B (F32) holds the original, A its F16 cast: not a cast of A to F32, but A is B rounded to F16.
+        #expect(r[3].castTarget == .f32 && r[3].castMismatch > 9_000 && r[3].reverseCastMismatch == 0)
+    }
+
     @Test("transposed pairs line B[j][i] up with A[i][j]")
     func transpose() throws {
         let rows = 3, columns = 5
