@@ -52,7 +52,10 @@ struct BatchCLITests {
         #expect(JUnitValidator.violations(of: xml).isEmpty)
         let text = String(decoding: xml, as: UTF8.self)
         #expect(text.components(separatedBy: "<error ").count - 1 == 1)
-        #expect(text.components(separatedBy: "<failure ").count - 1 == 1)
+        // failures: exactly the checks that fired for the changed pair, all in its suite
+        let fired = try #require((changed["gate"] as? [String: Any])?["triggered"] as? [[String: Any]])
+        #expect(!fired.isEmpty && fired.allSatisfy { $0["component"] as? String == "other" })
+        #expect(text.components(separatedBy: "<failure ").count - 1 == fired.count)
         #expect(text.contains(#"<testsuite name="broken""#) && text.contains(#"<testsuite name="changed.other""#))
         let summaryText = String(decoding: try Data(contentsOf: URL(fileURLWithPath: markdown)), as: UTF8.self)
         #expect(summaryText.hasPrefix("## ⚠️ ckdiff batch: 2 equivalent, 1 different, 1 trouble (exit 2)"))

@@ -35,12 +35,15 @@ struct CIReportsCLITests {
         let problems = JUnitValidator.violations(of: data)
         #expect(problems.isEmpty, "\(problems.prefix(5))")
         let xml = String(decoding: data, as: UTF8.self)
-        // four components × seven checks (missing, extra, four difference verdicts, dtype)
-        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 28)
-        // dtype fires in every component, out_of_tolerance in the VAE only
+        // four components × one case per fail-on entry
+        let policy = try CheckpointEdits.object(try CLIRunner.run(["policy", "--fail-on", "default,dtype"]).stdoutData)
+        let checks = try #require(policy["fail_on"] as? [String]).count
+        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 4 * checks)
+        // dtype fires in every component (all pairs are F32→F16), tolerance in the VAE only (0/0 there)
         #expect(xml.components(separatedBy: "<failure ").count - 1 == 5)
-        #expect(xml.contains(#"<testcase name="out_of_tolerance" classname="ckdiff.vae" time="0">"#))
-        #expect(xml.contains(#"<testcase name="out_of_tolerance" classname="ckdiff.unet" time="0"/>"#))
+        #expect(xml.contains(#"<testcase name="tolerance" classname="ckdiff.vae" time="0">"#))
+        #expect(xml.contains(#"<testcase name="tolerance" classname="ckdiff.unet" time="0"/>"#))
+        #expect(xml.contains(#"<testcase name="dtype" classname="ckdiff.unet" time="0">"#))
         #expect(!xml.contains("<error "))
 
         let passing = directory.appendingPathComponent("pass.xml").path
@@ -94,7 +97,7 @@ struct CIReportsCLITests {
         // independent of the snapshot: what the pair was built to contain
         #expect(markdown.hasPrefix("## ❌ ckdiff: different (exit 1)"))
         for expected in ["| `missing` | other | 1 | `w` |", "| `extra` | other | 1 | `v` |",
-                         "| `out_of_tolerance` | other | 1 | `x` |", "| `nonfinite` | other | 1 | `z` |"] {
+                         "| `tolerance` | other | 2 | `x`, `z` |", "| `nonfinite` | other | 1 | `z` |"] {
             #expect(markdown.contains(expected), "\(expected)")
         }
         let snapshot = Fixtures.root.appendingPathComponent("snapshots/compare-summary.md")
@@ -116,7 +119,8 @@ struct CIReportsCLITests {
         let written = try text(summary)
         #expect(written.hasPrefix("earlier step\n## ❌ ckdiff: different"))
         let annotations = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("::error ") }
-        #expect(annotations.count == 4)
+        // one per check that fired: missing, extra, tolerance, nonfinite, and the verdict diagnosis gives x
+        #expect(annotations.count == 5)
         let escapedB = b.replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
         #expect(annotations.allSatisfy { $0.hasPrefix("::error file=\(escapedB),title=") })
         #expect(annotations.contains { $0.contains("title=ckdiff missing (other)::1 found: w") })

@@ -25,9 +25,11 @@ struct PolicyCLITests {
         #expect(dtypes["F32"] == ["atol": 1e-5, "rtol": 1.3e-6])
         #expect(dtypes["F64"] == ["atol": 1e-7, "rtol": 1e-7])
         let failOn = try #require(json["fail_on"] as? [String])
-        #expect(Array(failOn.prefix(2)) == ["missing", "extra"])
-        #expect(Set(["out_of_tolerance", "nonfinite", "shape_mismatch", "not_compared"]).isSubset(of: Set(failOn)))
-        #expect(!failOn.contains("within_tolerance") && !failOn.contains("identical") && !failOn.contains("dtype"))
+        #expect(Array(failOn.prefix(5)) == ["missing", "extra", "ema-missing", "renamed", "tolerance"])
+        #expect(Set(["out_of_tolerance", "nonfinite", "shape_mismatch", "not_compared", "cast_damage", "swapped"]).isSubset(of: Set(failOn)))
+        for equivalent in ["within_tolerance", "identical", "exact_cast", "dtype_class_change", "dtype"] {
+            #expect(!failOn.contains(equivalent))
+        }
         let file = try write(outcome.stdout)
         let again = try CLIRunner.run(["policy", "--policy", file])
         #expect(again.status == 0)
@@ -149,8 +151,10 @@ struct PolicyCLITests {
         #expect(vaePairs == 248)
         let gate = try #require(json["gate"] as? [String: Any])
         let triggered = try #require(gate["triggered"] as? [[String: Any]])
-        #expect(triggered.count == 1)
-        #expect(triggered.first?["category"] as? String == "out_of_tolerance" && triggered.first?["component"] as? String == "vae")
+        // exact casts, so no difference verdict: only the tolerance check fires, and only in the VAE
+        #expect(triggered.map { $0["category"] as? String } == ["tolerance"])
+        #expect(triggered.map { $0["component"] as? String } == ["vae"])
+        #expect((triggered.first?["offenders"] as? [String])?.count == 248)
     }
 
     @Test("fail-on decides the exit status", arguments: [
@@ -159,7 +163,8 @@ struct PolicyCLITests {
         (["--atol", "0", "--rtol", "0", "--fail-on", "missing,extra,shape"], 0),
         (["--atol", "0", "--rtol", "0", "--fail-on", "tolerance"], 1),
         (["--atol", "0", "--rtol", "0"], 1),
-        (["--fail-on", "within_tolerance"], 1),
+        (["--fail-on", "exact_cast"], 1),
+        (["--fail-on", "within_tolerance"], 0),
         (["--fail-on", "coverage<100"], 0),
     ])
     func failOn(extra: [String], status: Int) throws {

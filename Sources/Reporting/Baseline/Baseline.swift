@@ -83,9 +83,11 @@ public struct Baseline: Sendable, Codable {
         public var relL2: ReportNumber?
         public var mismatched: Int?
         public var newNonfinite: Int?
+        /// The harmless known convention that explains the pair, if any (it is then no difference).
+        public var convention: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, component
+            case name, component, convention
             case aDType = "a_dtype"
             case bDType = "b_dtype"
             case verdict
@@ -116,7 +118,8 @@ extension Baseline {
         }
         tensors = report.tensors.map {
             Tensor(name: $0.name, component: $0.component, aDType: $0.aDType, bDType: $0.bDType, verdict: $0.verdict,
-                   maxAbs: $0.maxAbs, relL2: $0.relL2, mismatched: $0.mismatched, newNonfinite: $0.newNonfinite)
+                   maxAbs: $0.maxAbs, relL2: $0.relL2, mismatched: $0.mismatched, newNonfinite: $0.newNonfinite,
+                   convention: $0.convention)
         }
         onlyInA = report.onlyInA.map { Key(name: $0.name, component: $0.component, class: $0.class) }
         onlyInB = report.onlyInB.map { Key(name: $0.name, component: $0.component, class: $0.class) }

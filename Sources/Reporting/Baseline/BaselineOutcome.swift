@@ -47,8 +47,8 @@ extension ComparisonReport {
     ///
     /// Rules (pairs matched by report name, keys by name, findings by kind and tensor set):
     /// - a pair regresses when its `max_abs` or `rel_l2` exceeds the baseline's beyond the slack, when its
-    ///   verdict becomes a difference (`Verdict.isDifference`; an unknown verdict counts as one) while the
-    ///   baseline's was not, when `new_nonfinite` grows, or when its dtypes differ and are not the
+    ///   verdict becomes a difference (`Verdict.isDifference` and no `convention`; an unknown verdict counts
+    ///   as one) while the baseline's was not, when `new_nonfinite` grows, or when its dtypes differ and are not the
     ///   baseline's pair of dtypes;
     /// - a key of class `weight`, `unknown` or `ema` newly on one side only regresses (`missing`, `extra`);
     /// - a baseline pair that is no longer compared nor listed as missing regresses (`gone`);
@@ -59,7 +59,9 @@ extension ComparisonReport {
         var notes: [BaselineOutcome.Change] = []
         let slack = baseline.slack
         let known = Dictionary(baseline.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        func isDifference(_ verdict: String) -> Bool { Verdict(rawValue: verdict)?.isDifference ?? true }
+        func isDifference(_ verdict: String, _ convention: String?) -> Bool {
+            convention == nil && (Verdict(rawValue: verdict)?.isDifference ?? true)
+        }
         func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: TensorEntry) {
             guard let now = now?.value, let before = before?.value else { return }
             let text = "\(kind) \(formatSignificant(before, digits: 3)) → \(formatSignificant(now, digits: 3))"
@@ -75,10 +77,10 @@ extension ComparisonReport {
             guard let old = known[t.name] else { continue }
             metric("max_abs", t.maxAbs, old.maxAbs, floor: slack.maxAbsFloor, t)
             metric("rel_l2", t.relL2, old.relL2, floor: slack.relL2Floor, t)
-            if isDifference(t.verdict) && !isDifference(old.verdict) {
+            if isDifference(t.verdict, t.convention) && !isDifference(old.verdict, old.convention) {
                 regressions.append(.init(kind: "verdict", name: t.name, component: t.component,
                                          message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
-            } else if !isDifference(t.verdict) && isDifference(old.verdict) {
+            } else if !isDifference(t.verdict, t.convention) && isDifference(old.verdict, old.convention) {
                 improvements.append(.init(kind: "verdict", name: t.name, component: t.component,
                                           message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
             }

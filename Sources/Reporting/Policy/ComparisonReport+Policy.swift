@@ -41,7 +41,7 @@ extension ComparisonReport {
     func offenders(of category: FailOnCategory) -> [(String, String)] {
         let differenceClasses: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue]
         func pairs(_ test: (TensorEntry) -> Bool) -> [(String, String)] {
-            tensors.filter(test).map { ($0.component, $0.name) }
+            tensors.filter { $0.convention == nil && test($0) }.map { ($0.component, $0.name) }
         }
         switch category {
         case .missing:
@@ -49,15 +49,18 @@ extension ComparisonReport {
         case .extra:
             return onlyInB.filter { differenceClasses.contains($0.class) }.map { ($0.component, $0.name) }
         case .emaMissing:
-            return onlyInA.filter { $0.class == LeftoverClass.ema.rawValue }.map { ($0.component, $0.name) }
+            return (onlyInA + onlyInB).filter { $0.class == LeftoverClass.ema.rawValue && !Self.isEMASetting($0.name) }
+                .map { ($0.component, $0.name) }
+        case .renamed:
+            return renamed.map { ($0.component, $0.bName) }
         case .dtype:
-            return pairs { $0.aDType != $0.bDType }
+            return tensors.filter { $0.aDType != $0.bDType }.map { ($0.component, $0.name) }
         case .shape:
             return pairs { $0.verdict == Verdict.shapeMismatch.rawValue }
         case .nonfinite:
             return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == Verdict.nonfinite.rawValue }
         case .transposed:
-            return pairs { $0.verdict == "transposed" }
+            return pairs { $0.verdict == Verdict.transposed.rawValue }
         case .tolerance:
             return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == Verdict.outOfTolerance.rawValue }
         case .verdict(let name):
@@ -66,6 +69,13 @@ extension ComparisonReport {
             return components.filter { min($0.alignedShareA, $0.alignedShareB) * 100 < percent }
                 .map { ($0.component, $0.component) }
         }
+    }
+}
+
+extension ComparisonReport {
+    /// Whether a key is an EMA setting (`model_ema.decay`, `model_ema.num_updates`) rather than an EMA weight.
+    static func isEMASetting(_ name: String) -> Bool {
+        name == "model_ema.decay" || name == "model_ema.num_updates"
     }
 }
 

@@ -7,7 +7,8 @@ import Foundation
 /// `ema-missing`, `tolerance`), a coverage floor (`coverage<99.5`), or any verdict name
 /// (`Verdict.allCases`: `out_of_tolerance`, `not_compared`, and whatever verdicts diagnosis adds).
 /// A name that is both a category and a verdict (`nonfinite`, `transposed`) means the category,
-/// which includes the verdict.
+/// which includes the verdict. A pair that a known harmless convention explains (its `convention` is
+/// set) counts for no category but `dtype`.
 public enum FailOnCategory: Sendable, Hashable, CustomStringConvertible {
     /// A model weight (or an unknown key) of A that B lacks: leftovers of class `weight` or `unknown` in `only_in_a`.
     case missing
@@ -21,18 +22,22 @@ public enum FailOnCategory: Sendable, Hashable, CustomStringConvertible {
     case nonfinite
     /// A pair whose verdict is `transposed`.
     case transposed
-    /// An EMA tensor of A that B lacks (a leftover of class `ema` in `only_in_a`).
+    /// An EMA weight tensor of one side with no counterpart on the other (a missing or partial EMA copy;
+    /// the `decay`/`num_updates` settings do not count).
     case emaMissing
+    /// A tensor of B found to hold a tensor of A under another name (`renamed`).
+    case renamed
     /// A component whose aligned share of parameters, on the side that covers less, is below the percentage.
     case coverageBelow(Double)
-    /// A pair with elements outside its tolerance (`mismatched` > 0), whatever its verdict.
+    /// A pair with elements outside its tolerance (`mismatched` > 0), whatever its verdict (an exact cast
+    /// under a tighter fixed tolerance, say).
     case tolerance
     /// A pair with this verdict.
     case verdict(String)
 
     /// The names accepted besides verdicts and `coverage<PERCENT`.
     public static let namedCategories = ["missing", "extra", "dtype", "shape", "nonfinite", "transposed",
-                                         "ema-missing", "tolerance"]
+                                         "ema-missing", "renamed", "tolerance"]
 
     /// Parses one entry; nil when it is neither a category nor a known verdict.
     public init?(_ text: String) {
@@ -45,6 +50,7 @@ public enum FailOnCategory: Sendable, Hashable, CustomStringConvertible {
         case "nonfinite": self = .nonfinite
         case "transposed": self = .transposed
         case "ema-missing": self = .emaMissing
+        case "renamed": self = .renamed
         case "tolerance": self = .tolerance
         default:
             if name.hasPrefix("coverage<") {
@@ -69,6 +75,7 @@ public enum FailOnCategory: Sendable, Hashable, CustomStringConvertible {
         case .nonfinite: return "nonfinite"
         case .transposed: return "transposed"
         case .emaMissing: return "ema-missing"
+        case .renamed: return "renamed"
         case .coverageBelow(let percent): return "coverage<\(formatPercent(percent))"
         case .tolerance: return "tolerance"
         case .verdict(let name): return name

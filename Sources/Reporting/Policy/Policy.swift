@@ -65,10 +65,12 @@ public struct Policy: Sendable, Codable, Equatable {
     /// The floating-point dtypes the per-dtype table may name.
     public static let tableDTypes: [DType] = DType.allCases.filter { $0.kind == .floatingPoint }
 
-    /// The fail-on list of the default policy: keys missing or extra, and every verdict that
-    /// ``Verdict/isDifference`` calls a difference (so verdicts added later join it by themselves).
+    /// The fail-on list of the default policy: weights missing or extra, EMA weights missing, renamed
+    /// tensors, elements outside the tolerance, and every verdict that ``Verdict/isDifference`` calls a
+    /// difference (so verdicts added later join it by themselves). It reproduces the verdict ckdiff
+    /// gives without a policy.
     public static var defaultFailOn: [String] {
-        [FailOnCategory.missing.name, FailOnCategory.extra.name]
+        [FailOnCategory.missing, .extra, .emaMissing, .renamed, .tolerance].map(\.name)
             + Verdict.allCases.filter(\.isDifference).map(\.rawValue)
     }
 
