@@ -13,6 +13,9 @@ public struct PairDiagnosis: Sendable, Hashable {
     /// Set when a known converter convention explains the difference and it is harmless
     /// (for example a `logit_scale` placeholder): the pair then does not count as a difference.
     public var convention: String?
+    /// Set when the verdict is an equivalence (an exact cast) but some elements lie outside the
+    /// tolerance in force (a fixed `--atol 0 --rtol 0`, say): the pair then counts as a difference.
+    public var outsideTolerance = false
 
     public init(verdict: Verdict, evidence: String, scale: Double? = nil, permutation: [Int]? = nil,
                 holds: String? = nil, convention: String? = nil) {
@@ -25,7 +28,7 @@ public struct PairDiagnosis: Sendable, Hashable {
     }
 
     /// Whether the pair counts as a difference: its verdict does, and no harmless convention explains it.
-    public var isDifference: Bool { verdict.isDifference && convention == nil }
+    public var isDifference: Bool { (verdict.isDifference || outsideTolerance) && convention == nil }
 }
 
 /// The bounds diagnosis uses, each with the reason for its value.

@@ -106,7 +106,12 @@ struct RootCauses {
             let componentPairs = first.indices.filter { first[$0].component == c.component }.count
             let exact = members.filter { diagnoses[$0].verdict == .exactCast }.count
             let scope = members.count == componentPairs ? "all \(members.count) tensors" : "\(members.count) of \(componentPairs) tensors"
-            let how = exact == members.count ? "exact casts" : "\(exact) exact casts, \(members.count - exact) within tolerance but rounded otherwise"
+            let unchecked = members.filter { diagnoses[$0].verdict != .exactCast && first[$0].castTarget == nil }.count
+            let rounded = members.count - exact - unchecked
+            var parts = ["\(exact) exact casts"]
+            if rounded > 0 { parts.append("\(rounded) within tolerance but rounded otherwise") }
+            if unchecked > 0 { parts.append("\(unchecked) within tolerance (exact-cast check not run: transposed or F64)") }
+            let how = exact == members.count ? "exact casts" : parts.joined(separator: ", ")
             findings.append(finding("component_cast", .info, members,
                                     "\(c.component.displayName) stored as \(c.bDType.name) in B, \(c.aDType.name) in A: \(how) (\(scope))"))
             claimed.formUnion(members)

@@ -83,6 +83,10 @@ extension TensorComparison {
                 ? "B = A rounded to \(target.name) for all \(n) elements (\(dtypeText))"
                 : "A = B rounded to \(aDType.name) for all \(n) elements (\(dtypeText)): B is the wider copy"
             matched = PairDiagnosis(verdict: .exactCast, evidence: text)
+            if mismatched > 0 {
+                matched?.outsideTolerance = true
+                matched?.evidence += ", but \(mismatched) elements lie outside \(tolerance?.description ?? "the tolerance")"
+            }
         } else if isDamagedCast, let target = castTarget {
             var parts: [String] = []
             if castOverflow > 0 { parts.append("\(castOverflow) overflowed to ±Inf") }

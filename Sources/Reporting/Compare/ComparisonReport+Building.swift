@@ -48,11 +48,8 @@ extension ComparisonReport {
                              selection: emaSelection, analysis: emaAnalysis)
         let renamedCount = diagnosis?.renamed.count ?? 0
         // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).
-        // An exact cast is equivalent under the per-dtype defaults (its rounding stays inside them);
-        // under a tighter fixed tolerance (--atol 0 --rtol 0) its out-of-tolerance elements count.
-        let castBeyondTolerance = zip(comparisons, diagnoses).contains { $1.verdict == .exactCast && $0.mismatched > 0 }
         let different = diagnoses.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || renamedCount > 0
-            || ema.isDifference || castBeyondTolerance
+            || ema.isDifference
         var verdictCounts: [String: Int] = [:]
         for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)

@@ -31,7 +31,12 @@ extension ComparisonReport {
         lines.append(side("B", inputs.b))
         let verdictText = s.verdict == "equivalent" ? style.green("EQUIVALENT") : style.red("DIFFERENT")
         lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
-        lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
+        if !s.verdicts.isEmpty {
+            let counts = Verdict.allCases.compactMap { v in s.verdicts[v.rawValue].map { "\(v.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" } }
+            lines.append("  aligned \(s.tensorsAligned): \(counts.joined(separator: ", "))")
+        } else {
+            lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
+        }
         lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)\(s.renamed > 0 ? "; renamed: \(s.renamed)" : "")")
         lines += gateLines(style: style)
         lines += whyLines(options, style: style)
