@@ -1,5 +1,6 @@
 // The exact-cast check: is B, element for element, A rounded to B's dtype?
 #include "CKDiffShims.h"
+#include "grid_round.h"
 #include <math.h>
 #include <string.h>
 
@@ -64,20 +65,6 @@ void ckd_cast_check_portable(const float *a, const float *b, size_t n, int grid_
 #ifdef CKD_X86
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,avx2")))
 
-AVX512 __attribute__((always_inline)) static inline __m512 round_to_grid_avx512(__m512 x, int grid) {
-    if (grid == CKD_GRID_F16)
-        return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    if (grid == CKD_GRID_BF16) {
-        __m512i u = _mm512_castps_si512(x);
-        __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-        __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb));
-        r = _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
-        __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-        return _mm512_mask_blend_ps(nan, _mm512_castsi512_ps(r), x);
-    }
-    return x;
-}
-
 // The vector check, one instantiation per pair of grids (the grids are constants
 // after inlining). Counts live in vector lanes (a mask-add per test), so no mask
 // travels to a general register in the loop; the tests that only NaN, infinities
@@ -92,7 +79,7 @@ AVX512 __attribute__((always_inline)) static inline void cast_check_body(const f
     for (size_t g = 0; g < groups; g++) {
         __m512 va = _mm512_loadu_ps(a + g * 16), vb = _mm512_loadu_ps(b + g * 16);
         if (grid_b != CKD_GRID_NONE) {
-            __m512 t = round_to_grid_avx512(va, grid_b);
+            __m512 t = ckd_round_to_grid_avx512(va, grid_b);
             __mmask16 eq = _mm512_cmp_ps_mask(vb, t, _CMP_EQ_OQ);
             __m512 ab = _mm512_abs_ps(vb);
             __mmask16 b_special = _mm512_cmp_ps_mask(ab, inf, _CMP_NLT_UQ);   // ±Inf or NaN
@@ -115,7 +102,7 @@ AVX512 __attribute__((always_inline)) static inline void cast_check_body(const f
             }
         }
         if (grid_a != CKD_GRID_NONE) {
-            __m512 r = round_to_grid_avx512(vb, grid_a);
+            __m512 r = ckd_round_to_grid_avx512(vb, grid_a);
             __mmask16 req = _mm512_cmp_ps_mask(va, r, _CMP_EQ_OQ);
             // NaN = NaN counts as the same value; only a group with NaN in A can hold such a lane.
             __mmask16 a_nan = _mm512_cmp_ps_mask(va, va, _CMP_UNORD_Q);

@@ -3,6 +3,8 @@
 // a second pass over the stored differences, in cache, fills the histogram and
 // the rare counts only where the block can contribute to them.
 #include "CKDiffKernels.h"
+#include "CKDiffShims.h"
+#include "grid_round.h"
 #include <math.h>
 #include <string.h>
 
@@ -441,6 +443,203 @@ AVX512 static void block_compare_avx512_counts(float *a, float *b, float *d, siz
     block_compare_avx512_body(a, b, d, n, atol, rtol, running_max, 0, s);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The fused raw-data kernel: decode, compare and cast check in one pass over the stored bytes.
+
+// 16 values of a raw dtype at element i, decoded exactly to binary32 lanes.
+AVX512 __attribute__((always_inline)) static inline __m512 load_raw16(const void *raw, const int code, size_t i) {
+    if (code == CKD_RAW_F32) return _mm512_loadu_ps((const float *)raw + i);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)raw + i));
+    if (code == CKD_RAW_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+// Decodes `count` raw values from element `i` into out (scalar code, for rare groups and the tail).
+static void decode_raw(const void *raw, int code, size_t i, size_t count, float *out) {
+    if (code == CKD_RAW_F32) memcpy(out, (const float *)raw + i, count * sizeof(float));
+    else if (code == CKD_RAW_F16) ckd_f16_to_f32((const uint16_t *)raw + i, out, count);
+    else ckd_bf16_to_f32((const uint16_t *)raw + i, out, count);
+}
+
+// Elements compared one by one, from the raw data: the exact routine, plus the cast check.
+static void compare_raw_scalar(const void *ra, int ta, const void *rb, int tb, float *d, size_t i, size_t count,
+                               float atol, float rtol, int grid_b, int grid_a, ckd_block_stats *s, ckd_cast_counts *c,
+                               float *scalar_max, int64_t *scalar_index) {
+    float a[16], b[16], dd[16];
+    decode_raw(ra, ta, i, count, a);
+    decode_raw(rb, tb, i, count, b);
+    if (grid_b != CKD_GRID_NONE || grid_a != CKD_GRID_NONE) ckd_cast_check_portable(a, b, count, grid_b, grid_a, c);
+    float local_max = *scalar_max;
+    int64_t local_index = -1;
+    for (size_t j = 0; j < count; j++) compare_one(a, b, dd, j, atol, rtol, 1, s, &local_max, &local_index);
+    for (size_t j = 0; j < count; j++) d[i + j] = dd[j];
+    if (local_index >= 0) { *scalar_max = local_max; *scalar_index = (int64_t)i + local_index; }
+}
+
+AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
+        const void *ra, const int ta, const void *rb, const int tb, float *d, size_t n, float atol, float rtol,
+        float running_max, const int grid_b, const int grid_a, ckd_block_stats *s, ckd_cast_counts *c) {
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    const __m512 vzero = _mm512_setzero_ps(), vf16max = _mm512_set1_ps(65504.0f);
+    const __m512 vatol = _mm512_set1_ps(atol), vrtol = _mm512_set1_ps(rtol);
+    const __m512i one = _mm512_set1_epi32(1);
+    float partial[(4096 / 16 + RUN16 - 1) / RUN16][5][16];
+    size_t runs = 0;
+    __m512 vmax = _mm512_setzero_ps();
+    __m512i mism = _mm512_setzero_si512(), nonzero = _mm512_setzero_si512();
+    __m512i under = _mm512_setzero_si512(), beyond = _mm512_setzero_si512();
+    __m512i same = _mm512_setzero_si512(), flushed = _mm512_setzero_si512(), reverse_same = _mm512_setzero_si512();
+    const size_t groups = n / 16;
+    uint64_t rare[(4096 / 16 + 63) / 64];
+    memset(rare, 0, sizeof rare);
+    int64_t fast_pairs = 0;
+    float scalar_max = running_max;
+    int64_t scalar_index = -1;
+    size_t g = 0;
+    while (g < groups) {
+        size_t run_end = g + RUN16 < groups ? g + RUN16 : groups;
+        __m512 fabs_ = _mm512_setzero_ps(), faa = _mm512_setzero_ps(), fbb = _mm512_setzero_ps();
+        __m512 fab = _mm512_setzero_ps(), fdd = _mm512_setzero_ps();
+        for (; g < run_end; g++) {
+            size_t i = g * 16;
+            __m512 va = load_raw16(ra, ta, i), vb = load_raw16(rb, tb, i);
+            __m512 vd = _mm512_sub_ps(vb, va);
+            __m512 ad = _mm512_abs_ps(vd);
+            // Both finite and no overflowing difference; anything else goes to the exact routine.
+            if (__builtin_expect(_mm512_cmp_ps_mask(ad, inf, _CMP_LT_OQ) != 0xffff, 0)) {
+                rare[g / 64] |= 1ull << (g % 64);
+                continue;
+            }
+            _mm512_storeu_ps(d + i, ad);
+            fabs_ = _mm512_add_ps(fabs_, ad);
+            faa = _mm512_fmadd_ps(va, va, faa);
+            fbb = _mm512_fmadd_ps(vb, vb, fbb);
+            fab = _mm512_fmadd_ps(va, vb, fab);
+            fdd = _mm512_fmadd_ps(vd, vd, fdd);
+            vmax = _mm512_max_ps(vmax, ad);
+            __m512 aa = _mm512_abs_ps(va);
+            __m512 thr = _mm512_fmadd_ps(vrtol, aa, vatol);
+            mism = _mm512_mask_add_epi32(mism, _mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ), mism, one);
+            nonzero = _mm512_mask_add_epi32(nonzero, _mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ), nonzero, one);
+            __mmask16 a_nonzero = _mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ);
+            __mmask16 b_zero = _mm512_mask_cmp_ps_mask(a_nonzero, vb, vzero, _CMP_EQ_OQ);
+            under = _mm512_mask_add_epi32(under, b_zero, under, one);
+            beyond = _mm512_mask_add_epi32(beyond, _mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ), beyond, one);
+            // The cast check: here every value is finite, so only exact and flushed can happen
+            // besides a mismatch (an overflow or a NaN makes the group rare).
+            if (grid_b != CKD_GRID_NONE) {
+                __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
+                same = _mm512_mask_add_epi32(same, eq, same, one);
+                flushed = _mm512_mask_add_epi32(flushed, b_zero & (__mmask16)~eq, flushed, one);
+            }
+            if (grid_a != CKD_GRID_NONE) {
+                __mmask16 req = _mm512_cmp_ps_mask(va, ckd_round_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ);
+                reverse_same = _mm512_mask_add_epi32(reverse_same, req, reverse_same, one);
+            }
+            fast_pairs += 16;
+        }
+        _mm512_storeu_ps(partial[runs][0], fabs_);
+        _mm512_storeu_ps(partial[runs][1], faa);
+        _mm512_storeu_ps(partial[runs][2], fbb);
+        _mm512_storeu_ps(partial[runs][3], fab);
+        _mm512_storeu_ps(partial[runs][4], fdd);
+        runs++;
+    }
+    double dsum[5][4];
+    memset(dsum, 0, sizeof dsum);
+    for (size_t r = 0; r < runs; r++)
+        for (int q = 0; q < 5; q++) {
+            __m512 v = _mm512_loadu_ps(partial[r][q]);
+            __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+            __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+            __m256d acc = _mm256_loadu_pd(dsum[q]);
+            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(lo), _mm512_extractf64x4_pd(lo, 1)));
+            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(hi), _mm512_extractf64x4_pd(hi, 1)));
+            _mm256_storeu_pd(dsum[q], acc);
+        }
+    for (size_t w = 0; w < sizeof rare / sizeof rare[0]; w++) {
+        for (uint64_t bits = rare[w]; bits != 0; bits &= bits - 1) {
+            size_t i = (w * 64 + (size_t)__builtin_ctzll(bits)) * 16;
+            compare_raw_scalar(ra, ta, rb, tb, d, i, 16, atol, rtol, grid_b, grid_a, s, c, &scalar_max, &scalar_index);
+            memset(d + i, 0, 16 * sizeof(float));   // the histogram pass skips the group: it was counted in full
+        }
+    }
+    if (groups * 16 < n)
+        compare_raw_scalar(ra, ta, rb, tb, d, groups * 16, n - groups * 16, atol, rtol, grid_b, grid_a, s, c,
+                           &scalar_max, &scalar_index);
+
+    s->sum_abs += hsum_pd(_mm256_loadu_pd(dsum[0]));
+    s->sum_aa += hsum_pd(_mm256_loadu_pd(dsum[1]));
+    s->sum_bb += hsum_pd(_mm256_loadu_pd(dsum[2]));
+    s->sum_ab += hsum_pd(_mm256_loadu_pd(dsum[3]));
+    s->sum_dd += hsum_pd(_mm256_loadu_pd(dsum[4]));
+    s->finite_pairs += fast_pairs;
+    s->mismatched += hsum512_epi32(mism);
+    s->underflow_to_zero += hsum512_epi32(under);
+    s->a_beyond_f16 += hsum512_epi32(beyond);
+    if (grid_b != CKD_GRID_NONE) {
+        int64_t e = hsum512_epi32(same), f = hsum512_epi32(flushed);
+        c->exact += e;
+        c->flushed += f;
+        c->mismatch += fast_pairs - e - f;
+    }
+    if (grid_a != CKD_GRID_NONE) c->reverse_mismatch += fast_pairs - hsum512_epi32(reverse_same);
+    const int64_t above_zero = hsum512_epi32(nonzero);
+    const float block_max = _mm512_reduce_max_ps(vmax);
+
+    int64_t counts[EDGES];
+    counts[0] = above_zero;
+    for (int k = 1; k < EDGES; k++) {
+        counts[k] = 0;
+        if (!(kEdges[k] < block_max)) continue;
+        const __m512 edge = _mm512_set1_ps(kEdges[k]);
+        __m512i above0 = _mm512_setzero_si512(), above1 = _mm512_setzero_si512();
+        size_t gg = 0;
+        for (; gg + 2 <= groups; gg += 2) {
+            const float *p = d + gg * 16;
+            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(p), edge, _CMP_GT_OQ), above0, one);
+            above1 = _mm512_mask_add_epi32(above1, _mm512_cmp_ps_mask(_mm512_loadu_ps(p + 16), edge, _CMP_GT_OQ), above1, one);
+        }
+        for (; gg < groups; gg++)
+            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), above0, one);
+        counts[k] = hsum512_epi32(_mm512_add_epi32(above0, above1));
+    }
+    s->histogram[0] += fast_pairs - counts[0];
+    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
+    s->histogram[EDGES] += counts[EDGES - 1];
+
+    s->max_index = -1;
+    int64_t first = -1;
+    if (block_max > running_max) {
+        for (size_t j = 0; j < groups * 16; j++) {
+            if (d[j] == block_max) { first = (int64_t)j; break; }
+        }
+    }
+    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
+        s->max_abs = scalar_max;
+        s->max_index = scalar_index;
+    } else if (first >= 0) {
+        s->max_abs = block_max;
+        s->max_index = first;
+    }
+}
+
+static int raw_grid(int code) {
+    return code == CKD_RAW_F32 ? CKD_GRID_F32 : code == CKD_RAW_F16 ? CKD_GRID_F16 : CKD_GRID_BF16;
+}
+
+#define RAW_CASE(TA, TB) \
+    AVX512 static void block_compare_raw_##TA##_##TB(const void *ra, const void *rb, float *d, size_t n, float atol, \
+                                                     float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) { \
+        const int gb = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TB); \
+        const int ga = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TA); \
+        block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, s, c); \
+    }
+RAW_CASE(F32, F32) RAW_CASE(F32, F16) RAW_CASE(F32, BF16)
+RAW_CASE(F16, F32) RAW_CASE(F16, F16) RAW_CASE(F16, BF16)
+RAW_CASE(BF16, F32) RAW_CASE(BF16, F16) RAW_CASE(BF16, BF16)
+
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -482,6 +681,25 @@ void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, flo
     }
 #endif
     ckd_block_compare_portable(a, b, d, n, atol, rtol, running_max, with_sums, s);
+}
+
+int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
+                          float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
+#ifdef CKD_X86
+    if (ckd_simd_level() < 2 || !ckd_f16c_available() || n > 4096) return 0;
+    typedef void (*raw_fn)(const void *, const void *, float *, size_t, float, float, float, ckd_block_stats *, ckd_cast_counts *);
+    static const raw_fn table[3][3] = {
+        {block_compare_raw_F32_F32, block_compare_raw_F32_F16, block_compare_raw_F32_BF16},
+        {block_compare_raw_F16_F32, block_compare_raw_F16_F16, block_compare_raw_F16_BF16},
+        {block_compare_raw_BF16_F32, block_compare_raw_BF16_F16, block_compare_raw_BF16_BF16},
+    };
+    if (ta < CKD_RAW_F32 || ta > CKD_RAW_BF16 || tb < CKD_RAW_F32 || tb > CKD_RAW_BF16) return 0;
+    table[ta - 1][tb - 1](ra, rb, d, n, atol, rtol, running_max, s, c);
+    return 1;
+#else
+    (void)ra; (void)ta; (void)rb; (void)tb; (void)d; (void)n; (void)atol; (void)rtol; (void)running_max; (void)s; (void)c;
+    return 0;
+#endif
 }
 
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,

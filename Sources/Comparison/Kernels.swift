@@ -48,6 +48,31 @@ enum Kernels {
         }
     }
 
+    /// Decodes, compares and cast-checks a block straight from raw F32/F16/BF16 data (`ckd_block_compare_raw`).
+    ///
+    /// Returns false, having done nothing, when the CPU lacks the fused kernel: the caller then
+    /// decodes and calls ``compareFloatBlock(_:_:_:count:base:tolerance:numerics:into:)``.
+    @inline(__always)
+    static func compareRawBlock(_ rawA: UnsafeRawPointer, _ codeA: Int32, _ rawB: UnsafeRawPointer, _ codeB: Int32,
+                                _ d: UnsafeMutablePointer<Float>, count: Int, base: Int, tolerance: Tolerance,
+                                into stats: inout BlockStatistics) -> Bool {
+        var s = ckd_block_stats()
+        var c = ckd_cast_counts()
+        guard ckd_block_compare_raw(rawA, codeA, rawB, codeB, d, count, Float(tolerance.atol), Float(tolerance.rtol),
+                                    Float(stats.maxAbs), &s, &c) != 0 else { return false }
+        stats.add(s)
+        if s.max_index >= 0 {
+            stats.maxAbs = Double(s.max_abs)
+            stats.maxIndex = base + Int(s.max_index)
+        }
+        stats.sumSquaresA += s.sum_aa
+        stats.sumSquaresB += s.sum_bb
+        stats.sumProducts += s.sum_ab
+        stats.sumSquaresDiff += s.sum_dd
+        if codeA != codeB { stats.cast.add(c) }
+        return true
+    }
+
     /// Compares a block of `Double` values with the definitions of ``TensorComparison``.
     ///
     /// Counts and the maximum are taken element by element; the four sums come from

@@ -41,6 +41,9 @@ struct PairJob: Sendable {
     /// An F32 pair whose bytes may differ: also checked against the BF16 grid (`castGridB` is F16),
     /// to tell a round trip through a half-precision dtype.
     var roundTrip = false
+    /// The codes of the fused raw-data kernel (`CKD_RAW_*`) when it can run this pair: F32, F16 or
+    /// BF16 on both sides, fused numerics, no round-trip check.
+    var rawCodes: (a: Int32, b: Int32)?
 
     var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
 
@@ -131,6 +134,10 @@ struct PairJob: Sendable {
                 template.castTarget = dtypeB
             }
         }
+        if numerics == .fused, !roundTrip, mode == .values || mode == .bytesFirst,
+           let codeA = rawCode(dtypeA), let codeB = rawCode(dtypeB) {
+            rawCodes = (codeA, codeB)
+        }
         if elementCount == 0 && compatible {
             // Empty tensors: nothing to read, trivially identical when the dtypes agree.
             mode = .skip
@@ -178,6 +185,16 @@ func castGrid(_ dtype: DType) -> Int32? {
     case .f32: return Int32(CKD_GRID_F32)
     case .f16: return Int32(CKD_GRID_F16)
     case .bf16: return Int32(CKD_GRID_BF16)
+    default: return nil
+    }
+}
+
+/// The fused kernel's code for a dtype, or nil for dtypes it does not read.
+func rawCode(_ dtype: DType) -> Int32? {
+    switch dtype {
+    case .f32: return Int32(CKD_RAW_F32)
+    case .f16: return Int32(CKD_RAW_F16)
+    case .bf16: return Int32(CKD_RAW_BF16)
     default: return nil
     }
 }

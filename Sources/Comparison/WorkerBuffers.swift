@@ -103,6 +103,10 @@ final class WorkerBuffers {
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: doubleB)
                     Kernels.compareDoubleBlock(doubleA, doubleB, doubleD, count: m, base: position + offset,
                                                tolerance: job.tolerance, into: &stats)
+                } else if let codes = job.rawCodes,
+                          Kernels.compareRawBlock(rawA + offset * sizeA, codes.a, rawB + offset * sizeB, codes.b, floatD,
+                                                  count: m, base: position + offset, tolerance: job.tolerance, into: &stats) {
+                    // Decoded, compared and cast-checked in one pass.
                 } else {
                     job.dtypeA.decode(rawA + offset * sizeA, count: m, into: floatA)
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: floatB)

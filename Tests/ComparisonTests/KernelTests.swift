@@ -123,3 +123,106 @@ struct KernelTests {
         #expect(later.max_abs == 0.5 && later.max_index == 12)
     }
 }
+
+/// The fused raw-data kernel against decoding plus the separate portable routines.
+@Suite("Fused raw-data kernel")
+struct RawKernelTests {
+    enum Raw: Int32, CaseIterable {
+        case f32 = 1, f16 = 2, bf16 = 3
+
+        /// Encodes values as this dtype's little-endian bytes (F16 and BF16 by rounding or truncation).
+        func encode(_ values: [Float]) -> [UInt8] {
+            switch self {
+            case .f32: return values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+            case .f16: return values.flatMap { withUnsafeBytes(of: Float16($0).bitPattern.littleEndian, Array.init) }
+            case .bf16: return values.flatMap { withUnsafeBytes(of: UInt16($0.bitPattern >> 16).littleEndian, Array.init) }
+            }
+        }
+
+        func decode(_ bytes: [UInt8], count: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: count)
+            bytes.withUnsafeBytes { raw in
+                out.withUnsafeMutableBufferPointer { o in
+                    guard let base = raw.baseAddress, let dst = o.baseAddress else { return }
+                    switch self {
+                    case .f32: for i in 0..<count { dst[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+                    case .f16: ckd_f16_to_f32_portable(base, dst, count)
+                    case .bf16: for i in 0..<count { dst[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+                    }
+                }
+            }
+            return out
+        }
+
+        var grid: Int32 { self == .f32 ? Int32(CKD_GRID_F32) : self == .f16 ? Int32(CKD_GRID_F16) : Int32(CKD_GRID_BF16) }
+    }
+
+    static let combinations: [(Raw, Raw)] = Raw.allCases.flatMap { a in Raw.allCases.map { (a, $0) } }
+
+    @Test("counts, maximum, histogram and cast counts equal the decode-then-portable path; sums to 1e-6",
+          arguments: combinations)
+    func agrees(ta: Raw, tb: Raw) throws {
+        var rng = SeededGenerator(seed: UInt64(ta.rawValue * 10 + tb.rawValue))
+        for trial in 0..<12 {
+            let n = trial == 0 ? 4096 : 1 + Int(rng.next() % 4096)
+            var a = (0..<n).map { _ in rng.normal(0.02) }
+            var b = a.map { trial % 3 == 0 ? $0 : $0 + rng.normal(1e-3) }
+            for _ in 0..<(trial % 4) * 4 {
+                let i = Int(rng.next() % UInt64(n))
+                switch rng.next() % 6 {
+                case 0: a[i] = .nan
+                case 1: b[i] = .infinity
+                case 2: b[i] = 0
+                case 3: a[i] = 70000
+                case 4: b[i] = .nan
+                default: a[i] = 1e-7
+                }
+            }
+            let rawA = ta.encode(a), rawB = tb.encode(b)
+            let running: Float = trial % 2 == 0 ? 0 : 1e-3
+            var fused = ckd_block_stats(), fusedCast = ckd_cast_counts()
+            var d = [Float](repeating: .nan, count: n)
+            let ran = rawA.withUnsafeBytes { pa in
+                rawB.withUnsafeBytes { pb in
+                    d.withUnsafeMutableBufferPointer { pd in
+                        ckd_block_compare_raw(pa.baseAddress, ta.rawValue, pb.baseAddress, tb.rawValue, pd.baseAddress, n,
+                                              1e-5, 1e-3, running, &fused, &fusedCast)
+                    }
+                }
+            }
+            // A CPU without AVX-512 has no fused kernel: the caller falls back, nothing to compare.
+            guard ran == 1 else { return }
+            var da = ta.decode(rawA, count: n), db = tb.decode(rawB, count: n)
+            var reference = ckd_block_stats(), referenceCast = ckd_cast_counts()
+            var dr = [Float](repeating: .nan, count: n)
+            if ta != tb { ckd_cast_check_portable(da, db, n, tb.grid, ta.grid, &referenceCast) }
+            da.withUnsafeMutableBufferPointer { pa in
+                db.withUnsafeMutableBufferPointer { pb in
+                    dr.withUnsafeMutableBufferPointer { pd in
+                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, n, 1e-5, 1e-3, running, 1, &reference)
+                    }
+                }
+            }
+            let context = "\(ta)/\(tb) trial \(trial) n \(n)"
+            #expect(fused.finite_pairs == reference.finite_pairs && fused.mismatched == reference.mismatched, "\(context)")
+            #expect(fused.a_nan == reference.a_nan && fused.a_inf == reference.a_inf, "\(context)")
+            #expect(fused.b_nan == reference.b_nan && fused.b_inf == reference.b_inf, "\(context)")
+            #expect(fused.new_nonfinite == reference.new_nonfinite && fused.underflow_to_zero == reference.underflow_to_zero, "\(context)")
+            #expect(fused.a_beyond_f16 == reference.a_beyond_f16, "\(context)")
+            #expect(fused.max_index == reference.max_index && fused.max_abs == reference.max_abs, "\(context)")
+            let hf = withUnsafeBytes(of: fused.histogram) { Array($0.bindMemory(to: Int64.self)) }
+            let hr = withUnsafeBytes(of: reference.histogram) { Array($0.bindMemory(to: Int64.self)) }
+            #expect(hf == hr, "\(context)")
+            func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-6 * max(1e-30, abs(y)) }
+            #expect(close(fused.sum_abs, reference.sum_abs) && close(fused.sum_aa, reference.sum_aa), "\(context)")
+            #expect(close(fused.sum_bb, reference.sum_bb) && close(fused.sum_ab, reference.sum_ab), "\(context)")
+            #expect(close(fused.sum_dd, reference.sum_dd), "\(context)")
+            if ta != tb {
+                #expect(fusedCast.exact == referenceCast.exact && fusedCast.overflow == referenceCast.overflow, "\(context)")
+                #expect(fusedCast.flushed == referenceCast.flushed && fusedCast.nan == referenceCast.nan, "\(context)")
+                #expect(fusedCast.mismatch == referenceCast.mismatch, "\(context)")
+                #expect(fusedCast.reverse_mismatch == referenceCast.reverse_mismatch, "\(context)")
+            }
+        }
+    }
+}

@@ -105,4 +105,18 @@ void ckd_cast_check_at(int level, const float *a, const float *b, size_t n, int 
 /// ckd_cast_check with the portable code, for tests.
 void ckd_cast_check_portable(const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
 
+/// Raw dtypes the fused kernel reads (little-endian storage).
+enum { CKD_RAW_F32 = 1, CKD_RAW_F16 = 2, CKD_RAW_BF16 = 3 };
+
+/// Decodes, compares and cast-checks one block straight from raw data, in one pass.
+///
+/// The same results as decoding both sides to binary32, running ckd_cast_check (when the
+/// dtypes differ: B's grid for A's values and A's grid for B's) and then ckd_block_compare with
+/// sums: counts, maximum and cast counts exactly, Σ|d| and the dot products to float-run
+/// rounding. d receives |b - a| (0 where a pair is not finite, and for the whole group of 16
+/// that holds one). Returns 1 when it ran, 0 when this CPU lacks AVX-512 (or n > 4096): the
+/// caller then decodes and uses the separate routines.
+int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
+                          float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
+
 #endif
