@@ -87,7 +87,8 @@ struct Compare: ParsableCommand {
             let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
                                                selection: selection, options: options, progress: callback)
             bar?.finish()
-            let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options).run(comparisons)
+            let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options)
+                .run(comparisons, ema: analysis)
             let identityA = checkpointA.identify(), identityB = checkpointB.identify()
             let report = ComparisonReport(
                 a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
