@@ -1,3 +1,5 @@
+import Checkpoints
+import Safetensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,10 +17,15 @@ public struct ComparisonOptions: Sendable {
     public var transposeLimit: Int
     /// Where the dot products of `Float` data are computed.
     public var numerics: Numerics
+    /// Chooses the tolerance of each pair (a policy's overrides), or nil for ``tolerance`` and the
+    /// per-dtype defaults. Consulted for pairs with a floating-point side; integer and BOOL pairs stay exact.
+    public var toleranceResolver: ToleranceResolver?
 
     public init(tolerance: Tolerance? = nil, threads: Int = ComparisonOptions.defaultThreads,
-                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22, numerics: Numerics = .fused) {
+                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22, numerics: Numerics = .fused,
+                toleranceResolver: ToleranceResolver? = nil) {
         self.tolerance = tolerance
+        self.toleranceResolver = toleranceResolver
         self.threads = max(1, threads)
         self.unitElements = max(Kernels.blockElements, unitElements)
         self.transposeLimit = transposeLimit
@@ -32,6 +39,45 @@ public struct ComparisonOptions: Sendable {
         #else
         return 1
         #endif
+    }
+}
+
+/// Chooses the tolerance of one pair from what the pair is: its names, component and dtypes.
+///
+/// The comparison engine calls it once per pair before reading any value; a policy
+/// (in the Reporting stage) supplies it, so the engine knows nothing of policies.
+public struct ToleranceResolver: Sendable {
+    /// What the resolver sees of a pair.
+    public struct Pair: Sendable {
+        /// The report name.
+        public var name: String
+        /// A's and B's tensor names.
+        public var aName: String
+        public var bName: String
+        public var component: Component
+        public var aDType: DType
+        public var bDType: DType
+
+        public init(name: String, aName: String, bName: String, component: Component, aDType: DType, bDType: DType) {
+            self.name = name
+            self.aName = aName
+            self.bName = bName
+            self.component = component
+            self.aDType = aDType
+            self.bDType = bDType
+        }
+    }
+
+    private let body: @Sendable (Pair) -> Tolerance?
+
+    /// A resolver; `body` returns nil to leave the pair to the defaults.
+    public init(_ body: @escaping @Sendable (Pair) -> Tolerance?) {
+        self.body = body
+    }
+
+    /// The tolerance for `pair`, or nil for the defaults.
+    public func callAsFunction(_ pair: Pair) -> Tolerance? {
+        body(pair)
     }
 }
 

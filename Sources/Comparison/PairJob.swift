@@ -59,7 +59,12 @@ struct PairJob: Sendable {
         useDouble = !(dtypeA.fitsInFloat && dtypeB.fitsInFloat)
         numerics = options.numerics
         let defaultTolerance = Tolerance.defaultFor(dtypeA, dtypeB)
-        if let override = options.tolerance, dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint {
+        let hasFloat = dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint
+        if hasFloat, let resolved = options.toleranceResolver?(.init(
+            name: pair.name, aName: viewA.name, bName: viewB.name, component: pair.component,
+            aDType: dtypeA, bDType: dtypeB)) {
+            tolerance = resolved
+        } else if let override = options.tolerance, hasFloat {
             tolerance = override
         } else {
             tolerance = defaultTolerance ?? .exact

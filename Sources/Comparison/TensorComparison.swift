@@ -73,7 +73,8 @@ public struct TensorComparison: Sendable {
     ///
     /// For dtypes that differ it is B's dtype. For an F32 pair whose bytes differ it is the
     /// half-precision grid, F16 or BF16, that explains more elements of B: B = F32(r(A)) is A
-    /// sent through that dtype and back (``reverseCastMismatch`` then counts a ≠ b).
+    /// sent through that dtype and back (``reverseCastMismatch`` then counts a ≠ b); nil when no
+    /// element of B is a rounded value of A that differs from A (the round trip would explain nothing).
     ///
     /// Let r(x) be x rounded to ``castTarget`` as an IEEE cast does: round to nearest,
     /// ties to even, ±∞ beyond the largest finite value, NaN kept NaN. Each element falls in exactly

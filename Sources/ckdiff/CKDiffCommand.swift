@@ -12,7 +12,7 @@ struct CKDiffCommand: ParsableCommand {
             2 trouble (unreadable input, bad arguments).
             """,
         version: "0.1.0",
-        subcommands: [Compare.self, Inspect.self, Map.self],
+        subcommands: [Compare.self, Inspect.self, Map.self, Batch.self, PolicyCommand.self, Show.self],
         defaultSubcommand: Compare.self)
 
     /// Runs the command; usage errors exit with 2 (diff's "trouble"), not ArgumentParser's 64.

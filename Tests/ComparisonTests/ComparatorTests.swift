@@ -152,7 +152,8 @@ struct ComparatorTests {
         let f16 = try result("f16trip"), bf16 = try result("bf16trip"), noise = try result("noise"), p = try result("proj")
         #expect(f16.castTarget == .f16 && f16.castExact == 4_096 && f16.castMismatch == 0)
         #expect(bf16.castTarget == .bf16 && bf16.castExact == 4_096 && bf16.castMismatch == 0)
-        #expect(noise.castTarget != nil && noise.castMismatch > 3_000)
+        // Scaled noise is no round trip: no element of B is a rounded A that differs from A.
+        #expect(noise.castTarget == nil)
         #expect(p.transform == .transpose && p.castTarget == .f16 && p.castExact == 4_096 && p.castMismatch == 0)
     }
 

@@ -79,6 +79,14 @@ extension ComparisonReport {
                                 numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
         }
         self.findings = diagnosis?.findings ?? []
+        apply(tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default)
+    }
+
+    /// A command-line layer holding only a fixed tolerance (the `tolerance:` argument of the initialiser).
+    private static func fixedLayer(_ tolerance: Tolerance) -> PolicyLayer {
+        var layer = PolicyLayer(source: "command line")
+        layer.tolerance = tolerance
+        return layer
     }
 }
 

@@ -38,6 +38,7 @@ extension ComparisonReport {
             lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
         }
         lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)\(s.renamed > 0 ? "; renamed: \(s.renamed)" : "")")
+        lines += gateLines(style: style)
         lines += whyLines(options, style: style)
 
         if !components.isEmpty {

@@ -25,6 +25,12 @@ public struct ComparisonReport: Sendable, Codable {
     public var renamed: [RenamedEntry] = []
     /// Root causes, most parameters first (filled by diagnosis; empty until it runs).
     public var findings: [Finding] = []
+    /// The policy that decided the outcome (tolerances and fail-on list), with the layers it came from.
+    public var policy: Policy = .default
+    /// Which fail-on checks found something, and whether the gate failed.
+    public var gate = Gate(mode: "policy", failed: false, triggered: [])
+    /// The comparison with a baseline (`--baseline`), when one was given.
+    public var baseline: BaselineOutcome?
     /// Each side's EMA copy, what one side lacks, EMA against EMA, and the live-or-EMA answer.
     public var ema = EMASection()
 
@@ -33,7 +39,7 @@ public struct ComparisonReport: Sendable, Codable {
         case tool, inputs, tolerance, summary, components, tensors
         case onlyInA = "only_in_a"
         case onlyInB = "only_in_b"
-        case renamed, findings, ema
+        case renamed, findings, ema, policy, gate, baseline
     }
 
     /// The program that wrote the report.
@@ -166,6 +172,8 @@ public struct ComparisonReport: Sendable, Codable {
         public var dtypeClassChange: Bool
         public var atol: Double?
         public var rtol: Double?
+        /// The policy rule that chose `atol`/`rtol` (`dtype:F16`, `fixed`, `component:vae`, `key:GLOB`).
+        public var toleranceRule: String?
         public var maxAbs: ReportNumber?
         public var maxAbsIndex: Int?
         public var meanAbs: ReportNumber?
@@ -215,6 +223,7 @@ public struct ComparisonReport: Sendable, Codable {
             case numel, identical, verdict
             case dtypeClassChange = "dtype_class_change"
             case atol, rtol
+            case toleranceRule = "tolerance_rule"
             case maxAbs = "max_abs"
             case maxAbsIndex = "max_abs_index"
             case meanAbs = "mean_abs"
