@@ -33,7 +33,8 @@ struct ComparisonRun {
         let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
                                            selection: ema, options: options, progress: callback)
         bar?.finish()
-        let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options).run(comparisons)
+        let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options)
+            .run(comparisons, ema: analysis)
         let seconds = Date().timeIntervalSince(started)
         let identityA = checkpointA.identify(), identityB = checkpointB.identify()
         var report = ComparisonReport(

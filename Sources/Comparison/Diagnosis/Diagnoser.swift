@@ -4,7 +4,9 @@ import Safetensors
 /// The second comparison stage: names the cause of every difference the first stage found.
 ///
 /// From the first-stage results it derives each pair's verdict from its own statistics
-/// (``TensorComparison/baseDiagnosis(expectedReshape:)``), then builds follow-up plans of
+/// (``TensorComparison/baseDiagnosis(expectedReshape:)``); with an ``EMAAnalysis``, a UNet pair
+/// that does not match but matches the tested side's other weights is `ema_match`
+/// (``emaMatch(_:entry:ema:)``). It then builds follow-up plans of
 /// hypotheses for the pairs that still differ and runs them through the same
 /// ``Comparator`` (streamed, in parallel, deterministic):
 /// - **transposed**: a 2-D pair compared the other way round (B against Aᵀ when the plan read it
@@ -75,9 +77,22 @@ public struct Diagnoser: Sendable {
     }
 
     /// Runs the second stage on the first stage's results (one per plan pair, in plan order).
-    public func run(_ first: [TensorComparison]) throws(ComparisonError) -> Result {
+    ///
+    /// - Parameters:
+    ///   - first: One first-stage comparison per plan pair, in plan order.
+    ///   - ema: The live-or-EMA analysis of the same plan, when one side alone holds an EMA copy:
+    ///     a UNet pair that does not match but whose values match the tested side's other weights
+    ///     becomes `ema_match` (``emaMatch(_:entry:ema:)``), and no hypothesis is tried on it.
+    public func run(_ first: [TensorComparison], ema: EMAAnalysis? = nil) throws(ComparisonError) -> Result {
         precondition(first.count == plan.pairs.count, "one first-stage comparison per plan pair")
         var diagnoses = first.map { $0.baseDiagnosis(expectedReshape: Diagnoser.isExpectedReshape($0.aShape, $0.bShape)) }
+        if let ema {
+            for entry in ema.entries where entry.pair < diagnoses.count {
+                if let match = Diagnoser.emaMatch(diagnoses[entry.pair], entry: entry, ema: ema) {
+                    diagnoses[entry.pair] = match
+                }
+            }
+        }
 
         // Another model altogether: no per-tensor hypotheses, one finding says it.
         var floatParameters = 0, unrelatedParameters = 0
@@ -105,9 +120,47 @@ public struct Diagnoser: Sendable {
         }
         RootCauses.recogniseConventions(first: first, diagnoses: &diagnoses)
         let findings = RootCauses(a: a, b: b, plan: plan, first: first, diagnoses: diagnoses,
-                                  renamed: outcome.renamed, anotherModel: anotherModel).findings()
+                                  renamed: outcome.renamed, anotherModel: anotherModel, ema: ema).findings()
         return Result(pairs: diagnoses, renamed: outcome.renamed, findings: findings,
                       budgetExhausted: planner.budgetExhausted)
+    }
+
+    /// The `ema_match` diagnosis of a UNet pair measured against both weights of the tested side,
+    /// or nil when it does not apply.
+    ///
+    /// It applies when the main comparison (the weights `tensors[]` reads) is not a match
+    /// (its verdict is neither `identical`, `exact_cast` nor `within_tolerance`) while the
+    /// comparison with the tested side's *other* weights is (``TensorComparison/valuesMatch``):
+    /// without `--ema`, the other side's tensor holds the EMA copy; under `--ema` for the tested
+    /// side, it holds the live weight. The evidence names the matching tensor, how it matches,
+    /// the distance to the weights compared, and the `--ema` choice that compares the matching copies.
+    static func emaMatch(_ main: PairDiagnosis, entry: EMAAnalysis.Entry, ema: EMAAnalysis) -> PairDiagnosis? {
+        switch main.verdict {
+        case .identical, .exactCast, .withinTolerance: return nil
+        default: break
+        }
+        let (compared, other) = ema.mainIsEMA ? (entry.ema, entry.live) : (entry.live, entry.ema)
+        guard other.valuesMatch else { return nil }
+        let how = other.baseDiagnosis(expectedReshape: Diagnoser.isExpectedReshape(other.aShape, other.bShape))
+        let tested = ema.side == .a ? "A" : "B", holder = ema.side == .a ? "B" : "A"
+        let choice = "--ema \(ema.side.rawValue)"
+        let otherName = ema.side == .a ? other.aName : other.bName
+        let (otherCopy, comparedCopy) = ema.mainIsEMA ? ("live weight", "EMA copy") : ("EMA copy", "live weight")
+        var distance = compared.verdict.rawValue
+        if compared.valuesCompared {
+            distance = "rel_l2 \(short(compared.relativeL2)), cosine \(short(compared.cosine))"
+            if compared.mismatched > 0 {
+                distance += ", \(compared.mismatched) of \(compared.elementCount) elements beyond \(compared.tolerance?.description ?? "the tolerance")"
+            }
+        }
+        let advice = ema.mainIsEMA
+            ? "without \(choice) the matching copies are compared"
+            : "\(choice) compares the matching copies"
+        var diagnosis = PairDiagnosis(
+            verdict: .emaMatch,
+            evidence: "\(holder) holds \(tested)'s \(otherCopy) \(otherName) (\(how.verdict.rawValue)); against \(tested)'s \(comparedCopy): \(distance); \(advice)")
+        diagnosis.holds = otherName
+        return diagnosis
     }
 
     /// Whether follow-up hypotheses are worth trying on a pair.

@@ -8,7 +8,9 @@ public struct PairDiagnosis: Sendable, Hashable {
     public var scale: Double?
     /// For `permuted`: B's row block j holds A's row block `permutation[j]`.
     public var permutation: [Int]?
-    /// For `swapped`: the name of A's tensor whose values B's tensor holds.
+    /// For `swapped`: the name of A's tensor whose values B's tensor holds. For `ema_match`: the
+    /// name of the tensor of the side with the EMA copy that the pair's values match (its EMA copy,
+    /// or its live weight under `--ema`).
     public var holds: String?
     /// Set when a known converter convention explains the difference and it is harmless
     /// (for example a `logit_scale` placeholder): the pair then does not count as a difference.

@@ -6,9 +6,10 @@ import Safetensors
 ///
 /// Every pair and leftover lands in at most one finding. Conventions come first
 /// (`text_projection` orientation, the `logit_scale` placeholder, schedule buffers,
-/// `position_ids`), then whole-component casts, then the remaining verdicts grouped by
-/// verdict and component, then renames and missing weights. Findings are ranked by the
-/// parameters they touch, then by severity.
+/// `position_ids`), then the `ema_match` pairs (one `ema_weights` finding: one side's UNet
+/// holds the other side's EMA weights, or its live weights under `--ema`), then whole-component
+/// casts, then the remaining verdicts grouped by verdict and component, then renames and
+/// missing weights. Findings are ranked by the parameters they touch, then by severity.
 struct RootCauses {
     let a: Checkpoint
     let b: Checkpoint
@@ -17,6 +18,8 @@ struct RootCauses {
     let diagnoses: [PairDiagnosis]
     let renamed: [Diagnoser.Rename]
     let anotherModel: Bool
+    /// The live-or-EMA analysis the `ema_match` verdicts came from, if any.
+    let ema: EMAAnalysis?
 
     /// The key of a tensor without its folder or prefix path, for matching by name.
     static func endsWith(_ name: String, _ suffixes: [String]) -> Bool {
@@ -26,6 +29,8 @@ struct RootCauses {
     static let textProjection = ["text_projection", "text_projection.weight"]
     static let logitScale = ["logit_scale"]
     static let positionIDs = ["position_ids"]
+    /// The LDM EMA settings scalars (LitEma's `decay` and `num_updates`).
+    static let emaSettings: Set<String> = ["model_ema.decay", "model_ema.num_updates"]
 
     /// `logit_scale` values writers are known to put there: ln(100) ≈ 4.6052 (the trained
     /// value of OpenAI and OpenCLIP models), 4.6055 (ComfyUI's initial value, also ln(100)
@@ -89,6 +94,16 @@ struct RootCauses {
             findings.append(finding("position_ids_cast", .info, positionCasts,
                                     "position_ids stored as \(c.bDType.name) in B and \(c.aDType.name) in A with equal values (a writer that casts every tensor)"))
             claimed.formUnion(positionCasts)
+        }
+
+        // One side's UNet holds the tested side's other weights (EMA copy, or live under --ema).
+        let emaMatches = first.indices.filter { !claimed.contains($0) && diagnoses[$0].verdict == .emaMatch }
+        if !emaMatches.isEmpty, let ema {
+            let unetPairs = first.indices.filter { first[$0].component == .unet }.count
+            let parameters = emaMatches.reduce(0) { $0 + max(first[$1].elementCount, first[$1].aShape.reduce(1, *)) }
+            findings.append(finding("ema_weights", .warning, emaMatches,
+                                    Self.emaMessage(ema, tensors: emaMatches.count, of: unetPairs, parameters: parameters)))
+            claimed.formUnion(emaMatches)
         }
 
         // Whole-component casts: exact casts (and matching non-exact casts) by component and dtypes.
@@ -185,6 +200,7 @@ struct RootCauses {
             case .outOfTolerance:
                 findings.append(finding("out_of_tolerance", .error, members, "\(n) \(component) \(plural) differ beyond the tolerance (\(c.dtypeText) data)"))
             case .identical, .exactCast, .swapped, .emaMatch:
+                // Not reached: identical and exact casts are skipped, swapped and (with an analysis) ema_match claimed above.
                 findings.append(finding(verdict.rawValue, .error, members, "\(n) \(component) \(plural): \(verdict.rawValue)"))
             }
         }
@@ -196,6 +212,21 @@ struct RootCauses {
             if l.element.severity != r.element.severity { return l.element.severity > r.element.severity }
             return l.offset < r.offset
         }.map(\.element)
+    }
+
+    /// The `ema_weights` message: which side holds which weights of the other, and the `--ema`
+    /// choice that compares the matching copies.
+    static func emaMessage(_ ema: EMAAnalysis, tensors: Int, of unetPairs: Int, parameters: Int) -> String {
+        let tested = ema.side == .a ? "A" : "B", holder = ema.side == .a ? "B" : "A"
+        let choice = "--ema \(ema.side.rawValue)"
+        let scope = tensors == unetPairs
+            ? "\(tensors) \(tensors == 1 ? "tensor" : "tensors"), \(parameters) parameters"
+            : "\(tensors) of \(unetPairs) UNet tensors, \(parameters) parameters"
+        if ema.mainIsEMA {
+            return "\(holder)'s UNet holds \(tested)'s live weights, not the EMA copy \(choice) compares (\(scope)): without \(choice) the matching copies are compared"
+        }
+        let whose = ema.side == .a ? "its" : "B's"
+        return "\(holder)'s UNet holds \(tested)'s EMA weights, not \(whose) live weights (\(scope)): \(choice) compares the matching copies"
     }
 
     /// A finding over plan pairs.
@@ -231,7 +262,12 @@ struct RootCauses {
             for key in order {
                 guard let members = groups[key], let head = members.first else { continue }
                 let names = members.map { checkpoint.tensors[$0.tensor].name }
-                let parameters = members.reduce(0) { $0 + checkpoint.tensors[$1.tensor].info.elementCount }
+                // Leftovers count their weights only, as the `ema` section does: the EMA `decay` and
+                // `num_updates` settings (class `ema` or `set_aside`) are not parameters of the model.
+                let parameters = members.reduce(0) { total, leftover in
+                    let tensor = checkpoint.tensors[leftover.tensor]
+                    return total + (Self.emaSettings.contains(tensor.name) ? 0 : tensor.info.elementCount)
+                }
                 let n = members.count
                 let plural = n == 1 ? "tensor" : "tensors"
                 let (kind, severity, message): (String, Finding.Severity, String)

@@ -25,7 +25,16 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     case permuted
     /// B's tensor holds the values of another tensor of A.
     case swapped
-    /// B holds A's EMA copy of this tensor rather than its live weight (or the reverse).
+    /// One side's tensor holds the other side's *other* copy of it: B holds A's EMA copy rather
+    /// than A's live weight (or A holds B's EMA copy, when B is the side with the EMA copy); under
+    /// `--ema` for the side with the EMA copy, the other side holds its live weight rather than the
+    /// EMA copy compared.
+    ///
+    /// Claimed when the pair compared is not a match (not `identical`, `exact_cast` or
+    /// `within_tolerance`) while the same tensor matches the other copy (identical, an exact cast
+    /// or within tolerance: ``TensorComparison/valuesMatch``), measured by ``EMAAnalysis``. It is a
+    /// difference under the default policy (B's UNet is not A's UNet); `--ema a` (or `b`, or
+    /// leaving `--ema` out) compares the matching copies.
     case emaMatch = "ema_match"
     /// B has NaN or infinities where A is finite, and no cast overflow explains them.
     case nonfinite
@@ -47,7 +56,8 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     ///
     /// Equivalent: `identical`, `exact_cast`, `within_tolerance`, and `dtype_class_change`
     /// (equal values stored as integers on one side and floats on the other, as a writer that
-    /// casts every tensor does to `position_ids`). Everything else is a difference.
+    /// casts every tensor does to `position_ids`). Everything else is a difference, `ema_match`
+    /// included: the UNet compared holds the other copy of the weights, not the same weights.
     public var isDifference: Bool {
         switch self {
         case .identical, .exactCast, .withinTolerance, .dtypeClassChange: return false
