@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffShims", "CKDiffTestSupport"]),
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle", "CKDiffTestSupport"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TorchPickle", "CKDiffTestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckdiff", "CKDiffTestSupport"]),
     ]

@@ -98,4 +98,7 @@ public enum LeftoverClass: String, Sendable, Hashable, Codable {
     case optional
     /// Nothing ckdiff recognises.
     case unknown
+    /// Denoiser weights `--ema` left out: a live UNet its EMA copy stands for, or an EMA copy
+    /// (and its `decay`/`num_updates`) not compared because the live UNet stands for the side.
+    case setAside = "set_aside"
 }

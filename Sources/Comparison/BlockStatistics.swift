@@ -24,6 +24,11 @@ struct BlockStatistics: Sendable {
     /// Largest |b − a| so far and its flat index in the tensor (nil while nothing beat 0).
     var maxAbs: Double = 0
     var maxIndex: Int?
+    /// Exact-cast counts (see `TensorComparison.castTarget`): against B's dtype, or for an F32 pair
+    /// against the F16 grid (a round trip through F16).
+    var cast = CastCounts()
+    /// For an F32 pair, the counts against the BF16 grid.
+    var castAlternative = CastCounts()
 
     /// Adds the counts of one kernel call (the maximum is handled by the caller).
     mutating func add(_ s: ckd_block_stats) {
@@ -60,9 +65,42 @@ struct BlockStatistics: Sendable {
         sumSquaresB += later.sumSquaresB
         sumProducts += later.sumProducts
         sumSquaresDiff += later.sumSquaresDiff
+        cast.append(later.cast)
+        castAlternative.append(later.castAlternative)
         if later.maxAbs > maxAbs, let index = later.maxIndex {
             maxAbs = later.maxAbs
             maxIndex = index
         }
+    }
+}
+
+/// The counts of the exact-cast check over a stretch (see `TensorComparison.castTarget`).
+struct CastCounts: Sendable {
+    var exact = 0
+    var overflow = 0
+    var flushed = 0
+    var nan = 0
+    var mismatch = 0
+    var reverseMismatch = 0
+
+    /// Elements the cast does not explain, damage included.
+    var unexplained: Int { overflow + flushed + nan + mismatch }
+
+    mutating func add(_ c: ckd_cast_counts) {
+        exact += Int(c.exact)
+        overflow += Int(c.overflow)
+        flushed += Int(c.flushed)
+        nan += Int(c.nan)
+        mismatch += Int(c.mismatch)
+        reverseMismatch += Int(c.reverse_mismatch)
+    }
+
+    mutating func append(_ later: CastCounts) {
+        exact += later.exact
+        overflow += later.overflow
+        flushed += later.flushed
+        nan += later.nan
+        mismatch += later.mismatch
+        reverseMismatch += later.reverseMismatch
     }
 }

@@ -34,7 +34,7 @@ public struct Comparator: Sendable {
     /// - Parameter progress: Called from worker threads with (bytes done, bytes in all) after each unit.
     /// - Returns: One comparison per plan pair, in plan order.
     public func run(progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> [TensorComparison] {
-        _ = singleThreadedBLAS
+        BLASThreads.quiet()
         let filesA = try Self.openFiles(a)
         let filesB = try Self.openFiles(b)
         var jobs: [PairJob] = []

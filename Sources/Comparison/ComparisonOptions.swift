@@ -1,3 +1,9 @@
+import Checkpoints
+import Safetensors
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How a comparison runs: tolerances and parallelism.
 public struct ComparisonOptions: Sendable {
     /// One tolerance for every floating-point pair instead of the per-dtype defaults, or nil.
@@ -11,10 +17,15 @@ public struct ComparisonOptions: Sendable {
     public var transposeLimit: Int
     /// Where the dot products of `Float` data are computed.
     public var numerics: Numerics
+    /// Chooses the tolerance of each pair (a policy's overrides), or nil for ``tolerance`` and the
+    /// per-dtype defaults. Consulted for pairs with a floating-point side; integer and BOOL pairs stay exact.
+    public var toleranceResolver: ToleranceResolver?
 
     public init(tolerance: Tolerance? = nil, threads: Int = ComparisonOptions.defaultThreads,
-                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22, numerics: Numerics = .fused) {
+                unitElements: Int = 1 << 22, transposeLimit: Int = 1 << 22, numerics: Numerics = .fused,
+                toleranceResolver: ToleranceResolver? = nil) {
         self.tolerance = tolerance
+        self.toleranceResolver = toleranceResolver
         self.threads = max(1, threads)
         self.unitElements = max(Kernels.blockElements, unitElements)
         self.transposeLimit = transposeLimit
@@ -31,6 +42,45 @@ public struct ComparisonOptions: Sendable {
     }
 }
 
+/// Chooses the tolerance of one pair from what the pair is: its names, component and dtypes.
+///
+/// The comparison engine calls it once per pair before reading any value; a policy
+/// (in the Reporting stage) supplies it, so the engine knows nothing of policies.
+public struct ToleranceResolver: Sendable {
+    /// What the resolver sees of a pair.
+    public struct Pair: Sendable {
+        /// The report name.
+        public var name: String
+        /// A's and B's tensor names.
+        public var aName: String
+        public var bName: String
+        public var component: Component
+        public var aDType: DType
+        public var bDType: DType
+
+        public init(name: String, aName: String, bName: String, component: Component, aDType: DType, bDType: DType) {
+            self.name = name
+            self.aName = aName
+            self.bName = bName
+            self.component = component
+            self.aDType = aDType
+            self.bDType = bDType
+        }
+    }
+
+    private let body: @Sendable (Pair) -> Tolerance?
+
+    /// A resolver; `body` returns nil to leave the pair to the defaults.
+    public init(_ body: @escaping @Sendable (Pair) -> Tolerance?) {
+        self.body = body
+    }
+
+    /// The tolerance for `pair`, or nil for the defaults.
+    public func callAsFunction(_ pair: Pair) -> Tolerance? {
+        body(pair)
+    }
+}
+
 /// Where the four dot products (Σa², Σb², Σab, Σd²) of `Float` data are computed.
 ///
 /// Both give the same counts, maxima and histograms; the sums agree to about 1e-7
@@ -43,21 +93,3 @@ public enum Numerics: String, Sendable, CaseIterable {
     /// after the counting pass.
     case cblas
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Keeps OpenBLAS from starting its own thread pool behind ckdiff's workers.
-///
-/// ckdiff calls BLAS only on small cache-resident blocks from its own threads;
-/// OpenBLAS's pool then only spins. The symbol is looked up at run time because
-/// netlib BLAS, which serves the same cblas interface, has no such function.
-let singleThreadedBLAS: Void = {
-    #if canImport(Glibc)
-    typealias SetThreads = @convention(c) (Int32) -> Void
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_set_num_threads") {
-        unsafeBitCast(symbol, to: SetThreads.self)(1)
-    }
-    #endif
-}()

@@ -1,3 +1,4 @@
+import CKDiffShims
 import Checkpoints
 import Safetensors
 
@@ -33,6 +34,13 @@ struct PairJob: Sendable {
     /// For a transpose: A's view is rows × columns.
     var rows: Int
     var columns: Int
+    /// The grids of the exact-cast check (`CKD_GRID_*`): B's dtype for A's values, A's for B's;
+    /// `CKD_GRID_NONE` when the pair is not checked (see `TensorComparison.castTarget`).
+    var castGridB: Int32 = 0
+    var castGridA: Int32 = 0
+    /// An F32 pair whose bytes may differ: also checked against the BF16 grid (`castGridB` is F16),
+    /// to tell a round trip through a half-precision dtype.
+    var roundTrip = false
 
     var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
 
@@ -51,7 +59,12 @@ struct PairJob: Sendable {
         useDouble = !(dtypeA.fitsInFloat && dtypeB.fitsInFloat)
         numerics = options.numerics
         let defaultTolerance = Tolerance.defaultFor(dtypeA, dtypeB)
-        if let override = options.tolerance, dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint {
+        let hasFloat = dtypeA.kind == .floatingPoint || dtypeB.kind == .floatingPoint
+        if hasFloat, let resolved = options.toleranceResolver?(.init(
+            name: pair.name, aName: viewA.name, bName: viewB.name, component: pair.component,
+            aDType: dtypeA, bDType: dtypeB)) {
+            tolerance = resolved
+        } else if let override = options.tolerance, hasFloat {
             tolerance = override
         } else {
             tolerance = defaultTolerance ?? .exact
@@ -92,14 +105,31 @@ struct PairJob: Sendable {
                 mode = .transpose
                 rows = viewA.shape[0]
                 columns = viewA.shape[1]
+                if dtypeA != dtypeB, !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
+                    castGridB = gridB
+                    castGridA = gridA
+                    template.castTarget = dtypeB
+                }
             }
         } else if dtypeA == dtypeB {
             mode = opaque ? .bytesOnly : .bytesFirst
+            if dtypeA == .f32 {
+                // Same dtype: no cast, but B may be A sent through F16 or BF16 and back.
+                roundTrip = true
+                castGridB = Int32(CKD_GRID_F16)
+                castGridA = Int32(CKD_GRID_F32)
+                template.castTarget = .f16
+            }
         } else if opaque {
             mode = .skip
             template.note = "\(dtypeA.name) and \(dtypeB.name) are not decoded, so their values cannot be compared"
         } else {
             mode = .values
+            if !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
+                castGridB = gridB
+                castGridA = gridA
+                template.castTarget = dtypeB
+            }
         }
         if elementCount == 0 && compatible {
             // Empty tensors: nothing to read, trivially identical when the dtypes agree.
@@ -139,6 +169,16 @@ struct ResolvedView {
             count = rows.count * rowElements
             shape[0] = rows.count
         }
+    }
+}
+
+/// The exact-cast grid of a float dtype decoded to `Float`, or nil for dtypes the check does not cover.
+func castGrid(_ dtype: DType) -> Int32? {
+    switch dtype {
+    case .f32: return Int32(CKD_GRID_F32)
+    case .f16: return Int32(CKD_GRID_F16)
+    case .bf16: return Int32(CKD_GRID_BF16)
+    default: return nil
     }
 }
 

@@ -19,6 +19,21 @@ extension TensorComparison {
         sumSquaresDiff = stats.sumSquaresDiff
         maxAbs = stats.maxAbs
         maxAbsIndex = stats.maxIndex
+        if castTarget != nil {
+            var counts = stats.cast
+            if castTarget == .f16 && aDType == .f32 && bDType == .f32
+                && stats.castAlternative.unexplained < stats.cast.unexplained {
+                // A round trip: BF16's grid explains more of B than F16's.
+                castTarget = .bf16
+                counts = stats.castAlternative
+            }
+            castExact = counts.exact
+            castOverflow = counts.overflow
+            castFlushed = counts.flushed
+            castNaN = counts.nan
+            castMismatch = counts.mismatch
+            reverseCastMismatch = counts.reverseMismatch
+        }
         finish()
     }
 

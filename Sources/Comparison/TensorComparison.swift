@@ -69,12 +69,16 @@ public struct TensorComparison: Sendable {
     public var histogram: [Int] = Array(repeating: 0, count: TensorComparison.histogramBuckets.count)
 
     /// Exact-cast evidence: the dtype A's values were rounded to for the check, or nil when no
-    /// check was made (same dtypes, a non-float dtype on either side, F64 on either side, or a transposed pair).
+    /// check was made (same dtypes other than F32, a non-float dtype or F64 on either side).
     ///
-    /// Let r(x) be x rounded to ``castTarget`` (B's dtype) as an IEEE cast does: round to nearest,
+    /// For dtypes that differ it is B's dtype. For an F32 pair whose bytes differ it is the
+    /// half-precision grid, F16 or BF16, that explains more elements of B: B = F32(r(A)) is A
+    /// sent through that dtype and back (``reverseCastMismatch`` then counts a ≠ b).
+    ///
+    /// Let r(x) be x rounded to ``castTarget`` as an IEEE cast does: round to nearest,
     /// ties to even, ±∞ beyond the largest finite value, NaN kept NaN. Each element falls in exactly
     /// one of these counts:
-    /// - ``castExact``: b = r(a) bit for bit, or both NaN, and not an overflow;
+    /// - ``castExact``: b = r(a) as values (+0 = −0), or both NaN, and not an overflow;
     /// - ``castOverflow``: a finite, b = r(a) = ±∞ (|a| past F16's 65504, say);
     /// - ``castFlushed``: a finite and non-zero, r(a) ≠ 0, b = ±0 (a flush to zero no rounding explains);
     /// - ``castNaN``: b NaN, a not NaN;

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CKDiffShims
 import Safetensors
 
 /// One worker thread's reusable buffers, and the code that runs a unit with them.
@@ -105,6 +106,16 @@ final class WorkerBuffers {
                 } else {
                     job.dtypeA.decode(rawA + offset * sizeA, count: m, into: floatA)
                     job.dtypeB.decode(rawB + offset * sizeB, count: m, into: floatB)
+                    if job.castGridB != CKD_GRID_NONE {
+                        var counts = ckd_cast_counts()
+                        ckd_cast_check(floatA, floatB, m, job.castGridB, job.castGridA, &counts)
+                        stats.cast.add(counts)
+                        if job.roundTrip {
+                            var alternative = ckd_cast_counts()
+                            ckd_cast_check(floatA, floatB, m, Int32(CKD_GRID_BF16), Int32(CKD_GRID_NONE), &alternative)
+                            stats.castAlternative.add(alternative)
+                        }
+                    }
                     Kernels.compareFloatBlock(floatA, floatB, floatD, count: m, base: position + offset,
                                               tolerance: job.tolerance, numerics: job.numerics, into: &stats)
                 }
@@ -144,6 +155,19 @@ final class WorkerBuffers {
             }
         }
         var stats = BlockStatistics()
+        if job.castGridB != CKD_GRID_NONE {
+            // The dtypes fit in Float (see PairJob), so the decoded values convert back exactly.
+            let floatsA = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            let floatsB = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            defer { floatsA.deallocate(); floatsB.deallocate() }
+            for i in 0..<count {
+                floatsA[i] = Float(valuesA[i])
+                floatsB[i] = Float(alignedB[i])
+            }
+            var counts = ckd_cast_counts()
+            ckd_cast_check(floatsA, floatsB, count, job.castGridB, job.castGridA, &counts)
+            stats.cast.add(counts)
+        }
         Kernels.compareDoubleBlock(valuesA, alignedB, differences, count: count, base: 0, tolerance: job.tolerance, into: &stats)
         return stats
     }

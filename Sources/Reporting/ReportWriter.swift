@@ -63,4 +63,28 @@ public enum ReportWriter {
             throw Failure(description: "\(path): cannot write the report: \(error.localizedDescription)")
         }
     }
+
+    /// Appends `data` to `path` (creating it), as GitHub's `$GITHUB_STEP_SUMMARY` expects; refuses inputs as `write` does.
+    public static func append(_ data: Data, to path: String, protecting inputs: [String]) throws(Failure) {
+        let destination = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
+        for input in inputs {
+            let protected = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
+            if destination.path == protected.path || destination.path.hasPrefix(protected.path + "/") {
+                throw Failure(description: "\(path): refusing to write a report over the input \(input)")
+            }
+        }
+        if !FileManager.default.fileExists(atPath: destination.path) {
+            _ = FileManager.default.createFile(atPath: destination.path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: destination.path) else {
+            throw Failure(description: "\(path): cannot open for appending")
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+        } catch {
+            throw Failure(description: "\(path): cannot append the report: \(error.localizedDescription)")
+        }
+    }
 }

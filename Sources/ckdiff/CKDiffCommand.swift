@@ -1,4 +1,5 @@
 import ArgumentParser
+import Comparison
 
 /// The `ckdiff` command: `ckdiff A B` is `ckdiff compare A B`.
 @main
@@ -11,11 +12,12 @@ struct CKDiffCommand: ParsableCommand {
             2 trouble (unreadable input, bad arguments).
             """,
         version: "0.1.0",
-        subcommands: [Compare.self, Inspect.self, Map.self],
+        subcommands: [Compare.self, Inspect.self, Map.self, Batch.self, PolicyCommand.self, Show.self],
         defaultSubcommand: Compare.self)
 
     /// Runs the command; usage errors exit with 2 (diff's "trouble"), not ArgumentParser's 64.
     static func main() {
+        BLASThreads.quiet()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -11,6 +11,13 @@ struct Compare: ParsableCommand {
         discussion: """
             A and B may be .safetensors files, diffusers folders or component folders. \
             Exit status: 0 equivalent within tolerance, 1 different, 2 trouble.
+
+            EMA: an EMA copy of the UNet (LDM model_ema.*, diffusers unet_ema/) is compared \
+            with the other side's EMA copy. One side's EMA copy that the other lacks is a \
+            difference (exit 1). When one side alone has an EMA copy, ckdiff also measures the \
+            other side's UNet against both its live and its EMA weights and says which it holds. \
+            --ema a|b|both compares the chosen sides' EMA copies where their live UNets would be \
+            (the live UNet and unused EMA tensors are then listed as set_aside, not as differences).
             """)
 
     @Argument(help: "The reference checkpoint A.")
@@ -30,11 +37,10 @@ struct Compare: ParsableCommand {
     @Flag(help: "List every aligned pair and leftover.")
     var all = false
 
-    @Option(help: "Absolute tolerance for every float pair (give --rtol too).")
-    var atol: Double?
-
-    @Option(help: "Relative tolerance for every float pair (give --atol too).")
-    var rtol: Double?
+    @Option(help: ArgumentHelp(
+        "Compare the EMA copy of side a, b or both in place of its live UNet (e.g. --ema a: A's EMA against B's UNet).",
+        valueName: "a|b|both"))
+    var ema: EMAChoice?
 
     @Option(help: "Worker threads (default: online processors).")
     var threads: Int?
@@ -42,47 +48,70 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Where dot products of float data are computed: fused (default) or cblas.", visibility: .hidden))
     var numerics: NumericsChoice = .fused
 
+    @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
+
+    @OptionGroup(title: "Baselines") var baselineOptions: BaselineOptions
+
+    @OptionGroup(title: "CI reports") var ci: CIOutputOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if (atol == nil) != (rtol == nil) {
-            throw ValidationError("--atol and --rtol go together: give both or neither")
-        }
-        if let atol, atol < 0 || !atol.isFinite { throw ValidationError("--atol must be a finite number ≥ 0") }
-        if let rtol, rtol < 0 || !rtol.isFinite { throw ValidationError("--rtol must be a finite number ≥ 0") }
         if top < 0 { throw ValidationError("--top must be ≥ 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
     func run() throws {
-        try runReportingTrouble(execute)
+        try runReportingTrouble {
+            do {
+                return try execute()
+            } catch {
+                ci.reportTrouble(oneLine(error), pair: nil, protecting: protectedPaths)
+                throw error
+            }
+        }
+    }
+
+    /// Files no output may overwrite: the checkpoints, the policy and the baseline.
+    private var protectedPaths: [String] {
+        [a, b] + [policyOptions.policyFile, baselineOptions.baselinePath].compactMap { $0 }
     }
 
     private func execute() throws -> ExitCode {
-            let checkpointA = try Checkpoint.open(a, variant: input.variant(forA: true))
-            let checkpointB = try Checkpoint.open(b, variant: input.variant(forA: false))
-            let tolerance = atol.flatMap { atol in rtol.map { Tolerance(atol: atol, rtol: $0) } }
-            let plan = AlignmentPlan.aligning(checkpointA, checkpointB)
-            let options = ComparisonOptions(tolerance: tolerance, threads: threads ?? ComparisonOptions.defaultThreads,
-                                            numerics: numerics.value)
-            let bar = ProgressBar.forStandardError()
-            var callback: (@Sendable (Int64, Int64) -> Void)?
-            if let bar { callback = { done, total in bar.update(done, of: total) } }
-            let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
-                .run(progress: callback)
-            bar?.finish()
-            let identityA = checkpointA.identify(), identityB = checkpointB.identify()
-            let report = ComparisonReport(
-                a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
-                b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
-                plan: plan, comparisons: comparisons, tolerance: tolerance)
-            if let jsonPath {
-                try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: [a, b])
-            }
-            if jsonPath != "-" {
-                print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
-            }
-            return ExitCode(Int32(report.summary.exitCode))
+        let policy = try policyOptions.policy()
+        let baseline = try baselineOptions.baselinePath.map { path throws(PolicyError) in try Baseline.read(path) }
+        let (report, elapsed) = try ComparisonRun(
+            a: a, b: b, variantA: input.variant(forA: true), variantB: input.variant(forA: false), policy: policy,
+            baseline: baseline.flatMap { value in baselineOptions.baselinePath.map { (value, $0) } },
+            threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value,
+            ema: ema?.selection ?? .live, showProgress: true).run()
+        let protected = protectedPaths
+        if let jsonPath {
+            try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)
+        }
+        if let path = baselineOptions.saveBaselinePath {
+            try ReportWriter.write(try Baseline(report).jsonData(), to: path, protecting: protected)
+        }
+        try ci.write(markdown: { report.markdown() },
+                     junit: { JUnitDocument(name: "ckdiff", suites: report.junitSuites(time: elapsed)) },
+                     annotations: { report.githubAnnotations() }, protecting: protected)
+        if jsonPath != "-" {
+            print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
+        }
+        return ExitCode(Int32(report.summary.exitCode))
+    }
+}
+
+/// `--ema` values.
+enum EMAChoice: String, ExpressibleByArgument, CaseIterable {
+    case a, b, both
+
+    var selection: EMASelection {
+        switch self {
+        case .a: return .a
+        case .b: return .b
+        case .both: return .both
+        }
     }
 }
 

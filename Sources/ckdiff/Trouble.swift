@@ -5,6 +5,8 @@ import Foundation
 enum ExitStatus {
     /// Equivalent within the policy.
     static let same = ExitCode(0)
+    /// Differences found (a fail-on check, or a regression against a baseline).
+    static let different = ExitCode(1)
     /// Trouble: unreadable input, bad arguments, failed output.
     static let trouble = ExitCode(2)
 }
@@ -25,9 +27,13 @@ func runReportingTrouble(_ body: () throws -> ExitCode) throws -> Never {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-        printError("ckdiff: error: \(message)")
+        printError("ckdiff: error: \(oneLine(error))")
         throw ExitStatus.trouble
     }
     throw status
+}
+
+/// An error's text on one line (line breaks flattened).
+func oneLine(_ error: any Error) -> String {
+    "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
 }

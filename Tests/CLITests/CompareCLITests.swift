@@ -54,14 +54,14 @@ struct CompareCLITests {
         let outcome = try CLIRunner.run([a, b, "--json", report])
         #expect(outcome.status == 1)
         #expect(outcome.stdout.contains("DIFFERENT"))
-        #expect(outcome.stdout.contains("out_of_tolerance"))
+        #expect(outcome.stdout.contains("drifted"))
         let data = try Data(contentsOf: URL(fileURLWithPath: report))
         #expect(try JSONSchemaValidator(schemaPath: Self.schema).violations(of: data).isEmpty)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let tensors = try #require(json["tensors"] as? [[String: Any]])
         let x = try #require(tensors.first { $0["name"] as? String == "x" })
         #expect(x["max_abs_index"] as? Int == 10)
-        #expect(x["verdict"] as? String == "out_of_tolerance")
+        #expect(x["verdict"] as? String == "drifted")
         #expect(x["mismatched"] as? Int == 1)
     }
 
@@ -231,7 +231,7 @@ struct CompareCLITests {
         #expect(bad.count == 1)
         #expect(bad.first?["b_name"] as? String == key)
         #expect(bad.first?["transform"] as? String == "transpose")
-        #expect(bad.first?["verdict"] as? String == "out_of_tolerance")
+        #expect(bad.first?["verdict"] as? String == "transposed")
     }
 
     @Test("two tensors holding each other's values are both reported, and nothing else")
@@ -253,5 +253,7 @@ struct CompareCLITests {
         #expect(outcome.status == 1)
         let bad = try tensors(outcome.stdoutData).filter { $0["verdict"] as? String != "identical" }
         #expect(Set(bad.compactMap { $0["name"] as? String }) == [first, second])
+        #expect(bad.allSatisfy { $0["verdict"] as? String == "swapped" })
+        #expect(bad.first { $0["name"] as? String == first }?["holds"] as? String == second)
     }
 }

@@ -95,13 +95,80 @@ struct FullSizeAlignmentTests {
         let diffusers = try store.folder("sd15-ema", components)
 
         let plan = AlignmentPlan.aligning(ldm, diffusers)
+        // decay and num_updates: diffusers keeps them in unet_ema/config.json, so they are layout-only here.
         check(plan, ldm, diffusers, pairs: 686 * 2 + 248 + 196,
-              onlyInA: [.ema: 2, .scheduleBuffer: 12, .layoutOnly: 1])
+              onlyInA: [.scheduleBuffer: 12, .layoutOnly: 3])
         let emaPair = pair(plan, b: diffusers, named: "unet_ema/down_blocks.0.attentions.0.proj_in.weight")
         #expect(emaPair.map { name(ldm, $0.a) } == "model_ema.input_blocks11proj_inweight")
         #expect(emaPair?.component == .ema)
-        #expect(plan.onlyInA.filter { $0.kind == .ema }.map { ldm.tensors[$0.tensor].name }.sorted()
+        #expect(plan.onlyInA.filter { $0.component == .ema }.map { ldm.tensors[$0.tensor].name }.sorted()
                 == ["model_ema.decay", "model_ema.num_updates"])
+    }
+
+    /// The EMA name LitEma gives an LDM UNet key (checkpoint-formats §9), written out independently.
+    func litEMAName(_ ldmKey: String) -> String {
+        "model_ema." + ldmKey.split(separator: ".").dropFirst().joined()
+    }
+
+    @Test("--ema a: A's EMA copy is aligned where its live UNet would be; the live UNet is set aside")
+    func sd1EMASelection() throws {
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        let listing = try Listing("sd-mecha/sd1-ldm.json")
+        let ldm = try store.file("sd1-ldm", listing)
+        let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
+
+        let plan = try AlignmentPlan.aligning(ldm, diffusers, ema: .a)
+        check(plan, ldm, diffusers, pairs: 686 + 248 + 196, onlyInA: [.setAside: 686 + 2, .scheduleBuffer: 12, .layoutOnly: 1])
+        let unetPairs = plan.pairs.filter { $0.component == .unet }
+        #expect(unetPairs.count == 686)
+        // Each UNet pair reads the EMA tensor LitEma names after the live key that pairs by default.
+        let live = AlignmentPlan.aligning(ldm, diffusers)
+        let liveByB = Dictionary(uniqueKeysWithValues: live.pairs.filter { $0.component == .unet }.map { ($0.b.tensor, name(ldm, $0.a)) })
+        for pair in unetPairs {
+            let liveName = try #require(liveByB[pair.b.tensor])
+            #expect(name(ldm, pair.a) == litEMAName(liveName))
+        }
+        let expectedAside = Set(listing.entries.filter { $0.component == "diffuser" }.map(\.name))
+            .union(["model_ema.decay", "model_ema.num_updates"])
+        #expect(Set(plan.onlyInA.filter { $0.kind == .setAside }.map { ldm.tensors[$0.tensor].name }) == expectedAside)
+
+        // B has no EMA copy to stand for its UNet: refused, naming B.
+        #expect(throws: CheckpointError.self) { try AlignmentPlan.aligning(ldm, diffusers, ema: .b) }
+        #expect(throws: CheckpointError.self) { try AlignmentPlan.aligning(ldm, diffusers, ema: .both) }
+        do {
+            _ = try AlignmentPlan.aligning(ldm, diffusers, ema: .b)
+        } catch {
+            #expect(error.path == diffusers.path)
+        }
+    }
+
+    @Test("the counterpart plan pairs B's UNet with A's other weights, tensor for tensor")
+    func sd1EMACounterpart() throws {
+        let store = try SparseCheckpoints()
+        defer { store.remove() }
+        let ldm = try store.file("sd1-ldm", try Listing("sd-mecha/sd1-ldm.json"))
+        let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
+
+        for (selection, mainIsEMA) in [(EMASelection.live, false), (.a, true)] {
+            let main = try AlignmentPlan.aligning(ldm, diffusers, ema: selection)
+            let counterpart = try #require(EMACounterpart.make(ldm, diffusers, main: main, selection: selection))
+            #expect(counterpart.side == .a && counterpart.mainIsEMA == mainIsEMA)
+            #expect(counterpart.plan.pairs.count == 686)
+            for (pair, index) in zip(counterpart.plan.pairs, counterpart.mainPairs) {
+                let mainPair = main.pairs[index]
+                #expect(pair.b == mainPair.b)
+                let (liveName, emaName) = mainIsEMA ? (name(ldm, pair.a), name(ldm, mainPair.a)) : (name(ldm, mainPair.a), name(ldm, pair.a))
+                #expect(emaName == litEMAName(liveName))
+            }
+            // The same question the other way round: B's EMA copy tested against A's UNet.
+            let back = try AlignmentPlan.aligning(diffusers, ldm, ema: selection == .a ? .b : .live)
+            let other = try #require(EMACounterpart.make(diffusers, ldm, main: back, selection: selection == .a ? .b : .live))
+            #expect(other.side == .b && other.plan.pairs.count == 686)
+        }
+        // Neither side or both sides with an EMA copy: no question to answer.
+        #expect(EMACounterpart.make(diffusers, diffusers, main: AlignmentPlan.aligning(diffusers, diffusers), selection: .live) == nil)
+        #expect(EMACounterpart.make(ldm, ldm, main: AlignmentPlan.aligning(ldm, ldm), selection: .live) == nil)
     }
 
     @Test func sdxlSGMAgainstDiffusers() throws {

@@ -114,6 +114,48 @@ struct ComparatorTests {
         #expect(r.verdict == .outOfTolerance)
     }
 
+    @Test("exact-cast evidence: a clean F32→F16 cast, an overflowing one, a drifted one, and the pair given the other way round")
+    func castEvidence() throws {
+        var x = randomValues(10_000, seed: 9)
+        let drift = randomValues(10_000, seed: 10).enumerated().map { x[$0.offset] + $0.element * 0.01 }
+        var big = x
+        for i in stride(from: 0, to: big.count, by: 1000) { big[i] = 1e5 }   // 10 values past F16's range
+        x[17] = 0                                                              // a zero survives any cast
+        let pair = try Pair(
+            [.f32("clean", [10_000], x), .f32("overflow", [10_000], big), .f32("drift", [10_000], x), .f16("reverse", [10_000], x)],
+            [.f16("clean", [10_000], x), .f16("overflow", [10_000], big), .f16("drift", [10_000], drift), .f32("reverse", [10_000], x)])
+        let results = try pair.compare(pair.byName(), unit: 4096)
+        let r = try ["clean", "overflow", "drift", "reverse"].map { name in try #require(results.first { $0.name == name }) }
+        #expect(r[0].castTarget == .f16 && r[0].castExact == 10_000 && r[0].castMismatch == 0)
+        #expect(r[1].castOverflow == 10 && r[1].castExact == 9_990 && r[1].castMismatch == 0 && r[1].newNonFinite == 10)
+        #expect(r[2].castMismatch > 9_000 && r[2].castExact + r[2].castMismatch + r[2].castFlushed == 10_000)
+        // B (F32) holds the original, A its F16 cast: not a cast of A to F32, but A is B rounded to F16.
+        #expect(r[3].castTarget == .f32 && r[3].castMismatch > 9_000 && r[3].reverseCastMismatch == 0)
+    }
+
+    @Test("exact-cast evidence for an F32 round trip through F16 or BF16, and for a transposed pair")
+    func roundTripAndTransposedCasts() throws {
+        let x = randomValues(4_096, seed: 21)
+        let throughF16 = x.map { Float(Float16($0)) }
+        let throughBF16 = x.map { Float(bitPattern: ($0.bitPattern &+ 0x7fff &+ (($0.bitPattern >> 16) & 1)) & 0xffff_0000) }
+        // B's projection is A's, transposed and cast to F16.
+        let transposedF16 = (0..<4_096).map { k in x[(k % 64) * 64 + k / 64] }
+        let pair = try Pair(
+            [.f32("f16trip", [4_096], x), .f32("bf16trip", [4_096], x), .f32("noise", [4_096], x), .f32("proj", [64, 64], x)],
+            [.f32("f16trip", [4_096], throughF16), .f32("bf16trip", [4_096], throughBF16),
+             .f32("noise", [4_096], x.map { $0 * 1.001 }), .f16("proj", [64, 64], transposedF16)])
+        var plan = pair.byName()
+        let proj = try #require(plan.pairs.firstIndex { $0.name == "proj" })
+        plan.pairs[proj].transform = .transpose
+        let results = try pair.compare(plan)
+        func result(_ name: String) throws -> TensorComparison { try #require(results.first { $0.name == name }) }
+        let f16 = try result("f16trip"), bf16 = try result("bf16trip"), noise = try result("noise"), p = try result("proj")
+        #expect(f16.castTarget == .f16 && f16.castExact == 4_096 && f16.castMismatch == 0)
+        #expect(bf16.castTarget == .bf16 && bf16.castExact == 4_096 && bf16.castMismatch == 0)
+        #expect(noise.castTarget != nil && noise.castMismatch > 3_000)
+        #expect(p.transform == .transpose && p.castTarget == .f16 && p.castExact == 4_096 && p.castMismatch == 0)
+    }
+
     @Test("transposed pairs line B[j][i] up with A[i][j]")
     func transpose() throws {
         let rows = 3, columns = 5

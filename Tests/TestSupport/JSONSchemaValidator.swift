@@ -4,7 +4,8 @@ import Safetensors
 /// Validates JSON documents against the subset of JSON Schema (draft 2020-12) that ckdiff's schemas use.
 ///
 /// Keywords: `type`, `const`, `enum`, `properties`, `required`, `additionalProperties`
-/// (boolean), `items`, `minimum`, `anyOf`, and `$ref` to `#/$defs/…`. An unknown
+/// (boolean or a schema), `propertyNames`, `items`, `minimum`, `pattern` (a string matches
+/// when the regular expression is found in it), `anyOf`, and `$ref` to `#/$defs/…`. An unknown
 /// keyword in the schema is itself a violation, so a schema cannot silently use
 /// a rule this validator ignores. Documents are parsed with ckdiff's strict parser,
 /// which keeps booleans, numbers and strings apart.
@@ -36,7 +37,7 @@ public struct JSONSchemaValidator {
 
     private static let known: Set<String> = ["$schema", "$id", "title", "description", "type", "const", "enum",
                                              "properties", "required", "additionalProperties", "items", "minimum",
-                                             "anyOf", "$ref", "$defs"]
+                                             "anyOf", "$ref", "$defs", "pattern", "propertyNames"]
 
     private func check(_ value: JSONValue, against schema: JSONObject, path: String, into failures: inout [ValidationFailure]) {
         for (key, _) in schema.members where !Self.known.contains(key) {
@@ -84,11 +85,23 @@ public struct JSONSchemaValidator {
                 if !seen.insert(name).inserted {
                     failures.append(ValidationFailure(path: path, message: "duplicate member '\(name)'"))
                 }
+                if let names = schema["propertyNames"]?.objectValue {
+                    check(.string(name), against: names, path: "\(path).\(name) (name)", into: &failures)
+                }
                 if let sub = properties?[name]?.objectValue {
                     check(member, against: sub, path: "\(path).\(name)", into: &failures)
                 } else if schema["additionalProperties"] == .bool(false) {
                     failures.append(ValidationFailure(path: path, message: "unexpected member '\(name)'"))
+                } else if let other = schema["additionalProperties"]?.objectValue {
+                    check(member, against: other, path: "\(path).\(name)", into: &failures)
                 }
+            }
+        }
+        if let pattern = schema["pattern"]?.stringValue, case .string(let text) = value {
+            let found = (try? NSRegularExpression(pattern: pattern))
+                .map { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil }
+            if found != true {
+                failures.append(ValidationFailure(path: path, message: "'\(text)' does not match \(pattern)"))
             }
         }
         if case .array(let array) = value, let items = schema["items"]?.objectValue {

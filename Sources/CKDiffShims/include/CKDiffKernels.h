@@ -50,11 +50,17 @@ typedef struct {
 /// element of the block). With `with_sums`, also adds Σa², Σb², Σab and Σd²:
 /// products and sums of runs of 32 elements per lane are taken in float, then
 /// added in double (a relative error near 2⁻²⁴·√128 on each partial sum).
-/// Uses AVX2 when the CPU has it, else portable C (which sums in double); both
-/// give the same counts and maxima.
+/// Uses AVX-512 or AVX2 when the CPU has it, else portable C (which sums in double);
+/// all give the same counts and maxima.
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,
                        float running_max, int with_sums, ckd_block_stats *stats);
 
+/// The widest vector code this CPU runs: 0 portable C, 1 AVX2 + FMA, 2 AVX-512 (F, BW, DQ, VL).
+int ckd_simd_level(void);
+/// ckd_block_compare with the code of at most `level` (see ckd_simd_level), for tests that
+/// check every path against the portable one. All levels give the same counts and maxima.
+void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, float atol, float rtol,
+                          float running_max, int with_sums, ckd_block_stats *stats);
 /// The same computation, always with the portable code (for tests).
 void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float atol, float rtol,
                                 float running_max, int with_sums, ckd_block_stats *stats);
@@ -64,5 +70,39 @@ void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float at
 /// `exponent_mask` 0x7c00 or 0x7f80), 32 for F32 (0x7f800000).
 /// Returns the number of elements whose exponent field is all ones.
 int64_t ckd_count_nonfinite_bits(const void *data, size_t count, int element_bits, uint32_t exponent_mask);
+
+/// The value grids the exact-cast check rounds to.
+enum {
+    /// No check on this side.
+    CKD_GRID_NONE = 0,
+    /// binary32: a decoded value is already on it (a widening cast changes nothing).
+    CKD_GRID_F32 = 1,
+    /// IEEE binary16.
+    CKD_GRID_F16 = 2,
+    /// bfloat16.
+    CKD_GRID_BF16 = 3
+};
+
+/// Counts of the exact-cast check; see ckd_cast_check.
+typedef struct {
+    int64_t exact, overflow, flushed, nan, mismatch, reverse_mismatch;
+} ckd_cast_counts;
+
+/// Checks whether b is a rounded to the grid `grid_b`, element by element, and
+/// (with `grid_a`) whether a is b rounded to `grid_a`; adds to `counts`.
+///
+/// With r(x) the IEEE cast of x to the grid (round to nearest, ties to even,
+/// ±Inf past the largest finite value, NaN kept), each element adds one to
+/// exactly one of: `exact` (b = r(a) as values, +0 = -0, or both NaN; not an
+/// overflow), `overflow` (a finite, b = r(a) = ±Inf), `flushed` (a finite and
+/// non-zero, b = ±0, b ≠ r(a)), `nan` (b NaN, a not NaN, b ≠ r(a)), or
+/// `mismatch`. `reverse_mismatch` counts elements where a is not r'(b), r'
+/// rounding to `grid_a`. Either grid may be CKD_GRID_NONE to skip that side.
+/// Run it before ckd_block_compare, which zeroes non-finite pairs in place.
+void ckd_cast_check(const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
+/// ckd_cast_check with the code of at most `level` (see ckd_simd_level), for tests.
+void ckd_cast_check_at(int level, const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
+/// ckd_cast_check with the portable code, for tests.
+void ckd_cast_check_portable(const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
 
 #endif

@@ -32,6 +32,34 @@ public struct Aligner: Sendable {
         self.schemeB = schemeB
     }
 
+    /// Which weights stand for each side's UNet (see ``EMASelection``).
+    public private(set) var selection: EMASelection = .live
+    /// Tensors of A set aside by the selection, with the component each belongs to.
+    private var setAsideA: [Int: Component] = [:]
+    /// Tensors of B set aside by the selection, with the component each belongs to.
+    private var setAsideB: [Int: Component] = [:]
+
+    /// Prepares to align `a` with `b`, the selected side's EMA copy standing for its UNet.
+    ///
+    /// - Throws: ``CheckpointError`` naming the checkpoint when a selected side has no EMA copy.
+    public init(_ a: Checkpoint, _ b: Checkpoint, ema selection: EMASelection) throws(CheckpointError) {
+        let schemeA = KeyScheme(a), schemeB = KeyScheme(b)
+        for (checkpoint, scheme, label, used) in [(a, schemeA, "a", selection.usesEMAForA), (b, schemeB, "b", selection.usesEMAForB)]
+        where used && !scheme.hasEMA {
+            throw CheckpointError(path: checkpoint.path, kind: .invalid(
+                "--ema \(selection.rawValue): \(label.uppercased()) has no EMA weights (model_ema.* or unet_ema/) to stand for its UNet"))
+        }
+        func choice(_ usesEMA: Bool) -> KeyScheme.Denoiser {
+            selection == .live ? .live : (usesEMA ? .ema : .liveOnly)
+        }
+        let (chosenA, asideA) = schemeA.denoiser(choice(selection.usesEMAForA), of: a)
+        let (chosenB, asideB) = schemeB.denoiser(choice(selection.usesEMAForB), of: b)
+        self.init(a, scheme: chosenA, b, scheme: chosenB)
+        self.selection = selection
+        setAsideA = Dictionary(uniqueKeysWithValues: asideA.map { ($0, schemeA.targets[$0].first?.component ?? .ema) })
+        setAsideB = Dictionary(uniqueKeysWithValues: asideB.map { ($0, schemeB.targets[$0].first?.component ?? .ema) })
+    }
+
     /// Canonical keys that name the same tensor in different UNet kinds: LDM's `label_emb`
     /// is SDXL's `add_embedding` or a class-conditioned UNet's `class_embedding`.
     static let canonicalAliases: [(String, String)] = [
@@ -83,10 +111,11 @@ public struct Aligner: Sendable {
 
         // Whatever no mapping paired is paired by exact name.
         var nameIndexB: [String: Int] = [:]
-        for (j, tensor) in b.tensors.enumerated() where matchedB[j] == 0 && nameIndexB[tensor.name] == nil {
+        for (j, tensor) in b.tensors.enumerated()
+        where matchedB[j] == 0 && setAsideB[j] == nil && nameIndexB[tensor.name] == nil {
             nameIndexB[tensor.name] = j
         }
-        for (i, tensor) in a.tensors.enumerated() where matches[i].isEmpty {
+        for (i, tensor) in a.tensors.enumerated() where matches[i].isEmpty && setAsideA[i] == nil {
             guard let j = nameIndexB.removeValue(forKey: tensor.name) else { continue }
             matches[i].append(Match(targetA: nil, b: j, targetB: nil))
             matchedB[j] += 1
@@ -104,16 +133,26 @@ public struct Aligner: Sendable {
             }
             let expected = max(schemeA.targets[i].count, 1)
             if list.count < expected {
-                let (component, kind) = classifierA.classify(i)
-                onlyInA.append(Leftover(tensor: i, component: component, kind: kind))
+                onlyInA.append(leftover(i, classifier: classifierA, setAside: setAsideA))
             }
         }
         var onlyInB: [Leftover] = []
         for j in b.tensors.indices where matchedB[j] < max(schemeB.targets[j].count, 1) {
-            let (component, kind) = classifierB.classify(j)
-            onlyInB.append(Leftover(tensor: j, component: component, kind: kind))
+            onlyInB.append(leftover(j, classifier: classifierB, setAside: setAsideB))
         }
         return AlignmentPlan(pairs: pairs, onlyInA: onlyInA, onlyInB: onlyInB)
+    }
+
+    /// A tensor with no counterpart: set aside by the EMA selection, or classified.
+    ///
+    /// Under a selection, EMA leftovers the selection did not use (the `decay` and `num_updates`
+    /// scalars, EMA keys no UNet key builds) are set aside too: only one set of denoiser weights
+    /// per side is compared.
+    private func leftover(_ index: Int, classifier: LeftoverClassifier, setAside: [Int: Component]) -> Leftover {
+        if let component = setAside[index] { return Leftover(tensor: index, component: component, kind: .setAside) }
+        let (component, kind) = classifier.classify(index)
+        if selection != .live && kind == .ema { return Leftover(tensor: index, component: component, kind: .setAside) }
+        return Leftover(tensor: index, component: component, kind: kind)
     }
 
     /// One pair for a match.

@@ -8,4 +8,11 @@ extension AlignmentPlan {
     public static func aligning(_ a: Checkpoint, _ b: Checkpoint) -> AlignmentPlan {
         Aligner(a, b).plan()
     }
+
+    /// Aligns two checkpoints with the selected sides' EMA copies standing for their UNets.
+    ///
+    /// - Throws: ``CheckpointError`` naming the checkpoint when a selected side has no EMA copy.
+    public static func aligning(_ a: Checkpoint, _ b: Checkpoint, ema: EMASelection) throws(CheckpointError) -> AlignmentPlan {
+        try Aligner(a, b, ema: ema).plan()
+    }
 }

@@ -54,6 +54,13 @@ public struct KeyScheme: Sendable {
         Set(targets.joined().map(\.canonical))
     }
 
+    /// A scheme with given targets (see ``KeyScheme/denoiser(_:)``).
+    init(targets: [[Target]], encoders: [String: EncoderInfo], looksLikeSDXL: Bool) {
+        self.targets = targets
+        self.encoders = encoders
+        self.looksLikeSDXL = looksLikeSDXL
+    }
+
     /// Builds the scheme of a checkpoint from its tensor names and shapes.
     public init(_ checkpoint: Checkpoint) {
         let resolver = SchemeResolver(checkpoint)

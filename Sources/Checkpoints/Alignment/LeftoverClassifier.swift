@@ -14,7 +14,8 @@ struct LeftoverClassifier {
 
     /// The component and class of a tensor with no counterpart.
     ///
-    /// In order: EMA copies (`model_ema.*`, `unet_ema/`); the 12 schedule buffers; markers
+    /// In order: the EMA `decay` and `num_updates` scalars when the other side has an EMA copy
+    /// (layout-only: diffusers keeps them in `unet_ema/config.json`); EMA copies (`model_ema.*`, `unet_ema/`); the 12 schedule buffers; markers
     /// (`v_pred`, `ztsnr`, `edm_vpred.*`, `edm_mean`/`edm_std`); layout-only buffers
     /// (`position_ids`, `logit_scale`); placeholders (SD2's 24th layer against a 23-layer
     /// encoder, SD2's `text_projection` against a 23-layer encoder without one); keys some SDXL files prune when the other side
@@ -25,6 +26,10 @@ struct LeftoverClassifier {
         let targets = scheme.targets[index]
         let component = targets.first?.component ?? .other
         let key = tensor.key
+        // The EMA settings against an EMA copy that keeps them elsewhere (`unet_ema/config.json`).
+        if tensor.folder == nil && (key == EMAKey.decay || key == EMAKey.numUpdates) && other.hasEMA {
+            return (.ema, .layoutOnly)
+        }
         if key.hasPrefix(EMAKey.prefix) || tensor.folder == "unet_ema" || component == .ema {
             return (.ema, .ema)
         }

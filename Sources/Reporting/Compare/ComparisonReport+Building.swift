@@ -13,31 +13,45 @@ extension ComparisonReport {
     ///   - plan: The alignment that was compared.
     ///   - comparisons: One result per plan pair, in plan order.
     ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
+    ///   - emaSelection: Which weights stood for each side's UNet (`--ema`).
+    ///   - emaAnalysis: The live-or-EMA analysis, when one side alone holds an EMA copy.
+    ///   - diagnosis: The second stage's result, or nil to report the first stage's statistical verdicts.
     public init(a: (checkpoint: Checkpoint, layout: String, architecture: String),
                 b: (checkpoint: Checkpoint, layout: String, architecture: String),
-                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?) {
+                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?,
+                emaSelection: EMASelection = .live, emaAnalysis: EMAAnalysis? = nil,
+                diagnosis: Diagnoser.Result? = nil) {
         func input(_ side: (checkpoint: Checkpoint, layout: String, architecture: String)) -> Input {
             Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue, layout: side.layout,
                   architecture: side.architecture, variant: side.checkpoint.variant,
                   files: side.checkpoint.files.count, tensors: side.checkpoint.tensors.count)
         }
-        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint) -> [LeftoverEntry] {
-            list.map { leftover in
+        let renamedA = Set(diagnosis?.renamed.map(\.a) ?? []), renamedB = Set(diagnosis?.renamed.map(\.b) ?? [])
+        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint, skipping: Set<Int>) -> [LeftoverEntry] {
+            list.filter { !skipping.contains($0.tensor) }.map { leftover in
                 let tensor = checkpoint.tensors[leftover.tensor]
                 return LeftoverEntry(name: tensor.name, component: leftover.component.rawValue,
                                      class: leftover.kind.rawValue, dtype: tensor.info.dtype.name,
                                      shape: tensor.info.shape, numel: tensor.info.elementCount)
             }
         }
-        let entries = comparisons.map(TensorEntry.init)
-        let onlyA = leftovers(plan.onlyInA, a.checkpoint)
-        let onlyB = leftovers(plan.onlyInB, b.checkpoint)
+        let diagnoses = diagnosis?.pairs ?? comparisons.map { PairDiagnosis(verdict: $0.verdict, evidence: "") }
+        let entries = zip(comparisons, diagnoses).map { TensorEntry($0, diagnosis: diagnosis == nil ? nil : $1) }
+        let onlyA = leftovers(plan.onlyInA, a.checkpoint, skipping: renamedA)
+        let onlyB = leftovers(plan.onlyInB, b.checkpoint, skipping: renamedB)
         let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
         let verdicts = comparisons.map(\.verdict)
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
         let weightsB = onlyB.filter(countsAsDifference).count
-        let different = verdicts.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0
+        let ema = EMASection(a: a.checkpoint, b: b.checkpoint, plan: plan, comparisons: comparisons,
+                             selection: emaSelection, analysis: emaAnalysis)
+        let renamedCount = diagnosis?.renamed.count ?? 0
+        // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).
+        let different = diagnoses.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || renamedCount > 0
+            || ema.isDifference
+        var verdictCounts: [String: Int] = [:]
+        for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
         self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
@@ -51,16 +65,34 @@ extension ComparisonReport {
             tensorsDTypeMismatch: comparisons.filter { $0.aDType != $0.bDType }.count,
             onlyInA: onlyA.count, onlyInB: onlyB.count, onlyInAWeights: weightsA, onlyInBWeights: weightsB,
             parametersCompared: comparisons.reduce(0) { $0 + $1.elementCount },
-            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 })
+            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 },
+            renamed: renamedCount, verdicts: verdictCounts)
         self.components = ComparisonReport.coverage(a: a.checkpoint, b: b.checkpoint, plan: plan)
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
+        self.ema = ema
+        self.renamed = (diagnosis?.renamed ?? []).map { r in
+            let c = r.comparison
+            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component.rawValue,
+                                aDType: c.aDType.name, bDType: c.bDType.name, aShape: c.aShape, bShape: c.bShape,
+                                numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
+        }
+        self.findings = diagnosis?.findings ?? []
+        apply(tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default)
+    }
+
+    /// A command-line layer holding only a fixed tolerance (the `tolerance:` argument of the initialiser).
+    private static func fixedLayer(_ tolerance: Tolerance) -> PolicyLayer {
+        var layer = PolicyLayer(source: "command line")
+        layer.tolerance = tolerance
+        return layer
     }
 }
 
 extension ComparisonReport {
     /// Coverage per component, from the plan: every tensor of each side is in a pair or a leftover.
+    /// Tensors `--ema` set aside (class `set_aside`) are left out: they stand for nothing.
     static func coverage(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan) -> [ComponentCoverage] {
         struct Side {
             var tensors = Set<Int>()
@@ -82,13 +114,13 @@ extension ComparisonReport {
                 entry.b.aligned.insert(pair.b.tensor)
             }
         }
-        for leftover in plan.onlyInA {
+        for leftover in plan.onlyInA where leftover.kind != .setAside {
             update(leftover.component) { entry in
                 entry.a.tensors.insert(leftover.tensor)
                 entry.a.only.insert(leftover.tensor)
             }
         }
-        for leftover in plan.onlyInB {
+        for leftover in plan.onlyInB where leftover.kind != .setAside {
             update(leftover.component) { entry in
                 entry.b.tensors.insert(leftover.tensor)
                 entry.b.only.insert(leftover.tensor)
@@ -115,8 +147,8 @@ extension ComparisonReport {
 }
 
 extension ComparisonReport.TensorEntry {
-    /// The report entry of one comparison.
-    public init(_ c: TensorComparison) {
+    /// The report entry of one comparison, with its diagnosis when diagnosis ran.
+    public init(_ c: TensorComparison, diagnosis: PairDiagnosis? = nil) {
         let compared = c.valuesCompared || c.identical
         name = c.name
         aName = c.aName
@@ -129,11 +161,27 @@ extension ComparisonReport.TensorEntry {
         bShape = c.bShape
         numel = c.elementCount
         identical = c.identical
-        verdict = c.verdict.rawValue
+        verdict = (diagnosis?.verdict ?? c.verdict).rawValue
         dtypeClassChange = c.isDTypeClassChange
         atol = c.tolerance?.atol
         rtol = c.tolerance?.rtol
         note = c.note
+        if let diagnosis {
+            evidence = diagnosis.evidence.isEmpty ? nil : diagnosis.evidence
+            scale = diagnosis.scale.map(ReportNumber.init)
+            permutation = diagnosis.permutation
+            holds = diagnosis.holds
+            convention = diagnosis.convention
+        }
+        if let target = c.castTarget {
+            castTarget = target.name
+            castExact = c.castExact
+            castOverflow = c.castOverflow
+            castFlushed = c.castFlushed
+            castNaN = c.castNaN
+            castMismatch = c.castMismatch
+            reverseCastMismatch = c.reverseCastMismatch
+        }
         guard compared && c.tolerance != nil else { return }
         maxAbs = ReportNumber(c.maxAbs)
         maxAbsIndex = c.maxAbsIndex

@@ -31,8 +31,15 @@ extension ComparisonReport {
         lines.append(side("B", inputs.b))
         let verdictText = s.verdict == "equivalent" ? style.green("EQUIVALENT") : style.red("DIFFERENT")
         lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
-        lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
-        lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)")
+        if !s.verdicts.isEmpty {
+            let counts = Verdict.allCases.compactMap { v in s.verdicts[v.rawValue].map { "\(v.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" } }
+            lines.append("  aligned \(s.tensorsAligned): \(counts.joined(separator: ", "))")
+        } else {
+            lines.append("  aligned \(s.tensorsAligned): identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? ", not compared \(s.tensorsNotCompared)" : "")")
+        }
+        lines.append("  dtype differs on \(s.tensorsDTypeMismatch) pairs; only in A: \(s.onlyInA) (\(s.onlyInAWeights) weights); only in B: \(s.onlyInB) (\(s.onlyInBWeights) weights)\(s.renamed > 0 ? "; renamed: \(s.renamed)" : "")")
+        lines += gateLines(style: style)
+        lines += whyLines(options, style: style)
 
         if !components.isEmpty {
             var rows = [["component", "pairs", "A tensors", "B tensors", "only A", "only B", "A aligned", "B aligned"]]
@@ -45,6 +52,8 @@ extension ComparisonReport {
             lines.append("coverage (share of parameters in an aligned pair):")
             lines += coverageTable(rows)
         }
+
+        lines += emaLines()
 
         let ranked = rankedTensors()
         let shown = options.all ? ranked : Array(ranked.filter { !$0.identical }.prefix(options.top))
@@ -65,6 +74,15 @@ extension ComparisonReport {
             }
             lines += table(rows, style: style)
         }
+        if !renamed.isEmpty {
+            lines.append("")
+            lines.append("renamed (\(renamed.count)): B's tensor holds A's under another name")
+            let limit = options.all ? renamed.count : min(renamed.count, options.top)
+            for entry in renamed.prefix(limit) {
+                lines.append("  \(entry.verdict.padding(16)) \(entry.component.padding(10)) \(entry.bName) ⇐ \(entry.aName)")
+            }
+            if renamed.count > limit { lines.append("  … \(renamed.count - limit) more (--all)") }
+        }
         for (label, list) in [("only in A", onlyInA), ("only in B", onlyInB)] where !list.isEmpty {
             lines.append("")
             lines.append("\(label) (\(list.count)):")
@@ -75,6 +93,30 @@ extension ComparisonReport {
             if list.count > limit { lines.append("  … \(list.count - limit) more (--all)") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The "why" section: findings that matter first (errors, warnings), then conventions, at most `top`.
+    private func whyLines(_ options: TerminalOptions, style: TerminalStyle) -> [String] {
+        guard !findings.isEmpty else { return [] }
+        let ordered = findings.enumerated().sorted { l, r in
+            l.element.severity != r.element.severity ? l.element.severity > r.element.severity : l.offset < r.offset
+        }.map(\.element)
+        let limit = options.all ? ordered.count : min(ordered.count, max(options.top, 1), 8)
+        var lines = ["", "why:"]
+        for finding in ordered.prefix(limit) {
+            let label: String
+            switch finding.severity {
+            case .error: label = style.red("error  ")
+            case .warning: label = style.yellow("warning")
+            case .info: label = "info   "
+            }
+            lines.append("  \(label) \(finding.message)")
+            if finding.tensors.count <= 3 && !finding.message.contains(finding.tensors.first ?? "\u{0}") {
+                lines.append("          \(finding.tensors.joined(separator: ", "))")
+            }
+        }
+        if ordered.count > limit { lines.append("  … \(ordered.count - limit) more findings (--all, or --json)") }
+        return lines
     }
 
     private func coverageTable(_ rows: [[String]]) -> [String] {
@@ -96,13 +138,13 @@ extension ComparisonReport {
     /// Differences first (by verdict severity, then relative L2 error, then max |b − a|), then the rest in report order.
     func rankedTensors() -> [TensorEntry] {
         func severity(_ verdict: String) -> Int {
-            switch verdict {
-            case Verdict.nonfinite.rawValue: return 0
-            case Verdict.shapeMismatch.rawValue: return 1
-            case Verdict.outOfTolerance.rawValue: return 2
-            case Verdict.notCompared.rawValue: return 3
-            case Verdict.withinTolerance.rawValue: return 4
-            default: return 5
+            switch Verdict(rawValue: verdict) {
+            case .nonfinite, .castDamage: return 0
+            case .shapeMismatch, .unrelated, .swapped, .permuted, .transposed: return 1
+            case .outOfTolerance, .drifted, .scaled, .emaMatch: return 2
+            case .notCompared, .reshaped: return 3
+            case .withinTolerance, .exactCast, .dtypeClassChange: return 4
+            case .identical, nil: return 5
             }
         }
         func key(_ n: ReportNumber?) -> Double {
@@ -153,8 +195,9 @@ struct TerminalStyle {
 
     func verdict(_ verdict: String, padded: String) -> String {
         switch verdict {
-        case Verdict.identical.rawValue, Verdict.withinTolerance.rawValue: return green(padded)
-        case Verdict.notCompared.rawValue: return yellow(padded)
+        case Verdict.identical.rawValue, Verdict.withinTolerance.rawValue, Verdict.exactCast.rawValue,
+             Verdict.dtypeClassChange.rawValue: return green(padded)
+        case Verdict.notCompared.rawValue, Verdict.reshaped.rawValue: return yellow(padded)
         default: return red(padded)
         }
     }

@@ -20,15 +20,26 @@ public struct ComparisonReport: Sendable, Codable {
     public var tensors: [TensorEntry]
     public var onlyInA: [LeftoverEntry]
     public var onlyInB: [LeftoverEntry]
+    /// Unaligned tensors of B found to hold unaligned tensors of A (matched by content); they
+    /// are listed here instead of in `only_in_a`/`only_in_b`.
+    public var renamed: [RenamedEntry] = []
     /// Root causes, most parameters first (filled by diagnosis; empty until it runs).
     public var findings: [Finding] = []
+    /// The policy that decided the outcome (tolerances and fail-on list), with the layers it came from.
+    public var policy: Policy = .default
+    /// Which fail-on checks found something, and whether the gate failed.
+    public var gate = Gate(mode: "policy", failed: false, triggered: [])
+    /// The comparison with a baseline (`--baseline`), when one was given.
+    public var baseline: BaselineOutcome?
+    /// Each side's EMA copy, what one side lacks, EMA against EMA, and the live-or-EMA answer.
+    public var ema = EMASection()
 
     enum CodingKeys: String, CodingKey {
         case ckdiffReportVersion = "ckdiff_report_version"
         case tool, inputs, tolerance, summary, components, tensors
         case onlyInA = "only_in_a"
         case onlyInB = "only_in_b"
-        case findings
+        case renamed, findings, ema, policy, gate, baseline
     }
 
     /// The program that wrote the report.
@@ -83,6 +94,10 @@ public struct ComparisonReport: Sendable, Codable {
         public var onlyInBWeights: Int
         public var parametersCompared: Int
         public var bytesCompared: Int
+        /// Leftovers of B matched by content to leftovers of A (`renamed`).
+        public var renamed: Int = 0
+        /// Pairs by diagnosed verdict (only verdicts that occur).
+        public var verdicts: [String: Int] = [:]
 
         enum CodingKeys: String, CodingKey {
             case verdict
@@ -101,6 +116,7 @@ public struct ComparisonReport: Sendable, Codable {
             case onlyInBWeights = "only_in_b_weights"
             case parametersCompared = "parameters_compared"
             case bytesCompared = "bytes_compared"
+            case renamed, verdicts
         }
     }
 
@@ -156,6 +172,8 @@ public struct ComparisonReport: Sendable, Codable {
         public var dtypeClassChange: Bool
         public var atol: Double?
         public var rtol: Double?
+        /// The policy rule that chose `atol`/`rtol` (`dtype:F16`, `fixed`, `component:vae`, `key:GLOB`).
+        public var toleranceRule: String?
         public var maxAbs: ReportNumber?
         public var maxAbsIndex: Int?
         public var meanAbs: ReportNumber?
@@ -174,6 +192,24 @@ public struct ComparisonReport: Sendable, Codable {
         /// |b − a| histogram: bucket label → count (labels in `TensorComparison.histogramBuckets`).
         public var histogram: [String: Int]?
         public var note: String?
+        /// What diagnosis checked and found, one line.
+        public var evidence: String?
+        /// For `scaled`: c in B ≈ c·A.
+        public var scale: ReportNumber?
+        /// For `permuted`: B's row block j holds A's block `permutation[j]`.
+        public var permutation: [Int]?
+        /// For `swapped`: the A tensor whose values B holds.
+        public var holds: String?
+        /// A harmless known convention that explains the difference (the pair is then no difference).
+        public var convention: String?
+        /// Exact-cast evidence (see `TensorComparison.castTarget`), present when the check ran.
+        public var castTarget: String?
+        public var castExact: Int?
+        public var castOverflow: Int?
+        public var castFlushed: Int?
+        public var castNaN: Int?
+        public var castMismatch: Int?
+        public var reverseCastMismatch: Int?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -187,6 +223,7 @@ public struct ComparisonReport: Sendable, Codable {
             case numel, identical, verdict
             case dtypeClassChange = "dtype_class_change"
             case atol, rtol
+            case toleranceRule = "tolerance_rule"
             case maxAbs = "max_abs"
             case maxAbsIndex = "max_abs_index"
             case meanAbs = "mean_abs"
@@ -200,7 +237,40 @@ public struct ComparisonReport: Sendable, Codable {
             case newNonfinite = "new_nonfinite"
             case underflowToZero = "underflow_to_zero"
             case aBeyondF16 = "a_beyond_f16"
-            case histogram, note
+            case histogram, note, evidence, scale, permutation, holds, convention
+            case castTarget = "cast_target"
+            case castExact = "cast_exact"
+            case castOverflow = "cast_overflow"
+            case castFlushed = "cast_flushed"
+            case castNaN = "cast_nan"
+            case castMismatch = "cast_mismatch"
+            case reverseCastMismatch = "reverse_cast_mismatch"
+        }
+    }
+
+    /// A tensor of B that holds a tensor of A under a name no mapping rule pairs.
+    public struct RenamedEntry: Sendable, Codable {
+        public var aName: String
+        public var bName: String
+        public var component: String
+        public var aDType: String
+        public var bDType: String
+        public var aShape: [Int]
+        public var bShape: [Int]
+        public var numel: Int
+        /// How the values compare (`identical`, `exact_cast`, `within_tolerance`, `reshaped`, …).
+        public var verdict: String
+        public var evidence: String
+
+        enum CodingKeys: String, CodingKey {
+            case aName = "a_name"
+            case bName = "b_name"
+            case component
+            case aDType = "a_dtype"
+            case bDType = "b_dtype"
+            case aShape = "a_shape"
+            case bShape = "b_shape"
+            case numel, verdict, evidence
         }
     }
 

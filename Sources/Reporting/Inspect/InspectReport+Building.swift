@@ -62,6 +62,9 @@ extension InspectReport {
 
         metadata = MetadataSummary(checkpoint.metadata)
         self.scan = scan.map { ScanSummary(checkpoint, components: identity.components, counts: $0) }
+        var parametersByName: [String: Int] = [:]
+        for tensor in checkpoint.tensors { parametersByName[tensor.name] = tensor.info.elementCount }
+        findings = InspectReport.healthFindings(mixes: dtypeMixes, scan: self.scan, tensorParameters: parametersByName)
     }
 }
 

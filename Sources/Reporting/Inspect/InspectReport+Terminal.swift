@@ -28,6 +28,13 @@ extension InspectReport {
         var emaText = ema.status
         if ema.status != "absent" { emaText += " (\(ema.tensors) EMA tensors for \(ema.unetTensors) UNet tensors)" }
         lines.append("  EMA           \(emaText)")
+        if !findings.isEmpty {
+            lines.append("")
+            lines.append("health:")
+            for finding in findings {
+                lines.append("  \(finding.severity.rawValue.padding(7)) \(finding.message)")
+            }
+        }
 
         lines.append("")
         var rows = [["component", "tensors", "parameters", "bytes", "dtypes"]]

@@ -1,3 +1,5 @@
+import Comparison
+
 /// What `ckdiff inspect` says about one checkpoint (JSON format version 1).
 ///
 /// Every field is an integer, a string, an array or an object: the JSON never holds NaN
@@ -37,6 +39,8 @@ public struct InspectReport: Sendable, Codable, Equatable {
     public var metadata: MetadataSummary
     /// Non-finite and F16-range counts, with `--scan`.
     public var scan: ScanSummary?
+    /// Health findings: mixed dtypes inside a component; with `--scan`, non-finite values and F16 overflow risk.
+    public var findings: [Finding] = []
 
     enum CodingKeys: String, CodingKey {
         case ckdiffInspectVersion = "ckdiff_inspect_version"
@@ -44,7 +48,7 @@ public struct InspectReport: Sendable, Codable, Equatable {
         case pipelineClass = "pipeline_class"
         case files, layout, architecture, evidence, tensors, parameters, bytes, components, ema
         case dtypeMixes = "dtype_mixes"
-        case metadata, scan
+        case metadata, scan, findings
     }
 
     /// Tensors, elements and bytes of one component, by dtype.
@@ -177,6 +181,7 @@ extension InspectReport {
         try c.encode(dtypeMixes, forKey: .dtypeMixes)
         try c.encode(metadata, forKey: .metadata)
         try c.encode(scan, forKey: .scan)
+        try c.encode(findings, forKey: .findings)
     }
 }
 

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps OpenBLAS's own thread pool from competing with ckdiff's workers.
+///
+/// ckdiff calls BLAS only on small cache-resident blocks from its own threads.
+/// OpenBLAS starts a pool of threads when it is loaded, and those threads spin
+/// (`sched_yield`) waiting for work for a while: measured here, about 80 ms of
+/// CPU at the start of every run, taken from the workers on a 2-core machine.
+/// ``quiet()`` sets OpenBLAS to one thread and shuts the pool down; a later
+/// multithreaded call would restart it, which ckdiff never makes. The symbols
+/// are looked up at run time because netlib BLAS, which serves the same cblas
+/// interface, has neither function (then this does nothing).
+public enum BLASThreads {
+    /// Quiets OpenBLAS's pool; safe to call any number of times, from any thread.
+    public static func quiet() {
+        _ = once
+    }
+
+    private static let once: Void = {
+        #if canImport(Glibc)
+        let process = UnsafeMutableRawPointer(bitPattern: 0)
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        typealias Shutdown = @convention(c) () -> Int32
+        if let symbol = dlsym(process, "openblas_set_num_threads") {
+            unsafeBitCast(symbol, to: SetThreads.self)(1)
+        }
+        if let symbol = dlsym(process, "blas_thread_shutdown_") {
+            _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        }
+        #endif
+    }()
+}

@@ -1,0 +1,125 @@
+import Checkpoints
+import Safetensors
+
+/// The second comparison stage: names the cause of every difference the first stage found.
+///
+/// From the first-stage results it derives each pair's verdict from its own statistics
+/// (``TensorComparison/baseDiagnosis(expectedReshape:)``), then builds follow-up plans of
+/// hypotheses for the pairs that still differ and runs them through the same
+/// ``Comparator`` (streamed, in parallel, deterministic):
+/// - **transposed**: a 2-D pair compared the other way round (B against Aᵀ when the plan read it
+///   as is, as is when the plan expected a transpose), for square tensors that differ and for
+///   [m,n] against [n,m] shape mismatches; skipped above ``ComparisonOptions/transposeLimit``;
+/// - **permuted**: the outer dimension cut in thirds (when it divides by 3: fused q/k/v) and in
+///   halves (when it divides by 2: scale/shift modulation), every block of B against every block
+///   of A; a non-identity assignment of matching blocks is the permutation;
+/// - **swapped**: A tensors of the same view shape whose Σa² is within
+///   ``DiagnosisThresholds/swapNormDistance`` of B's Σb² (at most
+///   ``DiagnosisThresholds/swapCandidates``, nearest first; when no candidate's norm is known,
+///   the nearest same-shape tensors in plan order), each verified by a full comparison;
+/// - **renamed**: each unaligned weight of B against the unaligned weights of A with the same
+///   shape once dimensions of size 1 are removed (at most ``DiagnosisThresholds/renameCandidates``).
+///
+/// A hypothesis is confirmed only by a comparison whose values match (``TensorComparison/valuesMatch``).
+/// Hypotheses are tried only on pairs whose cosine is below ``DiagnosisThresholds/hypothesisCosine``,
+/// never when more than ``DiagnosisThresholds/unrelatedModelShare`` of the model is unrelated
+/// (another model), and within a budget of elements (``DiagnosisThresholds/followUpFactor``).
+public struct Diagnoser: Sendable {
+    public let a: Checkpoint
+    public let b: Checkpoint
+    public let plan: AlignmentPlan
+    public let options: ComparisonOptions
+
+    public init(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan, options: ComparisonOptions = ComparisonOptions()) {
+        self.a = a
+        self.b = b
+        self.plan = plan
+        self.options = options
+    }
+
+    /// A leftover of B found to hold a leftover of A.
+    public struct Rename: Sendable {
+        /// Index into A's tensors.
+        public var a: Int
+        /// Index into B's tensors.
+        public var b: Int
+        public var component: Component
+        /// The comparison that confirmed it.
+        public var comparison: TensorComparison
+        /// Its verdict (`identical`, `exact_cast`, `within_tolerance`, …).
+        public var diagnosis: PairDiagnosis
+    }
+
+    /// What diagnosis found.
+    public struct Result: Sendable {
+        /// One diagnosis per plan pair, in plan order.
+        public var pairs: [PairDiagnosis]
+        /// Leftovers matched by content.
+        public var renamed: [Rename]
+        /// Root causes, most parameters first.
+        public var findings: [Finding]
+        /// Whether the follow-up budget ran out (some hypotheses were not tried).
+        public var budgetExhausted: Bool
+    }
+
+    /// Whether a mapping rule explains a reshape between these shapes: the one convention that
+    /// drops dimensions of size 1 is a 1×1 convolution stored as a Linear (VAE attention, SD1
+    /// `proj_in`/`proj_out`; checkpoint-formats §6.3-§6.4): a 2-D [o, i] against [o, i, 1, 1]
+    /// (or [o, i, 1, 1, 1]). Any other removal of size-1 dimensions is unexpected.
+    public static func isExpectedReshape(_ x: [Int], _ y: [Int]) -> Bool {
+        func convLinear(_ linear: [Int], _ conv: [Int]) -> Bool {
+            linear.count == 2 && (conv.count == 4 || conv.count == 5) && Array(conv.prefix(2)) == linear
+                && conv.dropFirst(2).allSatisfy { $0 == 1 }
+        }
+        return convLinear(x, y) || convLinear(y, x)
+    }
+
+    /// Runs the second stage on the first stage's results (one per plan pair, in plan order).
+    public func run(_ first: [TensorComparison]) throws(ComparisonError) -> Result {
+        precondition(first.count == plan.pairs.count, "one first-stage comparison per plan pair")
+        var diagnoses = first.map { $0.baseDiagnosis(expectedReshape: Diagnoser.isExpectedReshape($0.aShape, $0.bShape)) }
+
+        // Another model altogether: no per-tensor hypotheses, one finding says it.
+        var floatParameters = 0, unrelatedParameters = 0
+        for (c, d) in zip(first, diagnoses) where c.valuesCompared && c.bDType.kind == .floatingPoint {
+            floatParameters += c.elementCount
+            if d.verdict == .unrelated { unrelatedParameters += c.elementCount }
+        }
+        let anotherModel = floatParameters > 0
+            && Double(unrelatedParameters) > DiagnosisThresholds.unrelatedModelShare * Double(floatParameters)
+
+        var planner = FollowUpPlanner(a: a, b: b, plan: plan, first: first, options: options)
+        if !anotherModel {
+            for index in plan.pairs.indices where Diagnoser.wantsHypotheses(first[index], diagnoses[index]) {
+                planner.addHypotheses(for: index)
+            }
+        }
+        planner.addRenameCandidates()
+
+        let results = try Comparator(a: a, b: b, plan: AlignmentPlan(pairs: planner.pairs, onlyInA: [], onlyInB: []),
+                                     options: options).run()
+        let outcome = planner.evaluate(results)
+        for (index, diagnosis) in outcome.pairs { diagnoses[index] = diagnosis }
+        for (index, note) in planner.skipped where diagnoses[index].verdict.isDifference && outcome.pairs[index] == nil {
+            diagnoses[index].evidence += "; \(note)"
+        }
+        RootCauses.recogniseConventions(first: first, diagnoses: &diagnoses)
+        let findings = RootCauses(a: a, b: b, plan: plan, first: first, diagnoses: diagnoses,
+                                  renamed: outcome.renamed, anotherModel: anotherModel).findings()
+        return Result(pairs: diagnoses, renamed: outcome.renamed, findings: findings,
+                      budgetExhausted: planner.budgetExhausted)
+    }
+
+    /// Whether follow-up hypotheses are worth trying on a pair.
+    static func wantsHypotheses(_ c: TensorComparison, _ d: PairDiagnosis) -> Bool {
+        switch d.verdict {
+        case .shapeMismatch:
+            return c.aShape.count == 2 && c.aShape == c.bShape.reversed()
+                || (c.transform == .transpose && c.aShape == c.bShape)
+        case .unrelated, .drifted, .outOfTolerance:
+            return c.valuesCompared && c.cosine < DiagnosisThresholds.hypothesisCosine
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import Checkpoints
+import Safetensors
+
+/// Groups per-pair diagnoses and leftovers into root causes (``Finding``), recognising known
+/// converter conventions by name (checkpoint-formats §6-§8).
+///
+/// Every pair and leftover lands in at most one finding. Conventions come first
+/// (`text_projection` orientation, the `logit_scale` placeholder, schedule buffers,
+/// `position_ids`), then whole-component casts, then the remaining verdicts grouped by
+/// verdict and component, then renames and missing weights. Findings are ranked by the
+/// parameters they touch, then by severity.
+struct RootCauses {
+    let a: Checkpoint
+    let b: Checkpoint
+    let plan: AlignmentPlan
+    let first: [TensorComparison]
+    let diagnoses: [PairDiagnosis]
+    let renamed: [Diagnoser.Rename]
+    let anotherModel: Bool
+
+    /// The key of a tensor without its folder or prefix path, for matching by name.
+    static func endsWith(_ name: String, _ suffixes: [String]) -> Bool {
+        suffixes.contains { name == $0 || name.hasSuffix("." + $0) || name.hasSuffix("/" + $0) }
+    }
+
+    static let textProjection = ["text_projection", "text_projection.weight"]
+    static let logitScale = ["logit_scale"]
+    static let positionIDs = ["position_ids"]
+
+    /// `logit_scale` values writers are known to put there: ln(100) ≈ 4.6052 (the trained
+    /// value of OpenAI and OpenCLIP models), 4.6055 (ComfyUI's initial value, also ln(100)
+    /// rounded to F16) and 1 (OneTrainer's and kohya's placeholder).
+    static let knownLogitScales: [Double] = [4.605170185988091, 4.6055, 1]
+
+    /// Marks pairs a harmless known convention explains (a `logit_scale` placeholder): their
+    /// verdict stays, but they no longer count as differences.
+    static func recogniseConventions(first: [TensorComparison], diagnoses: inout [PairDiagnosis]) {
+        for (index, c) in first.enumerated() where diagnoses[index].verdict.isDifference {
+            guard endsWith(c.aName, logitScale) || endsWith(c.bName, logitScale), c.elementCount == 1,
+                  c.valuesCompared, c.finitePairs == 1 else { continue }
+            let valueA = c.sumSquaresA.squareRoot(), valueB = c.sumSquaresB.squareRoot()
+            let known = { (v: Double) in knownLogitScales.contains { abs(v - $0) <= 1e-3 * $0 } }
+            if known(valueA) && known(valueB) && c.sumProducts > 0 {
+                diagnoses[index].convention = "logit_scale_placeholder"
+                diagnoses[index].evidence += "; logit_scale \(short(valueA)) in A and \(short(valueB)) in B are known writer values (unused for diffusion)"
+            }
+        }
+    }
+
+    private struct Group {
+        var kind: String
+        var severity: Finding.Severity
+        var tensors: [String] = []
+        var parameters = 0
+        var message: (Int, Int) -> String
+    }
+
+    func findings() -> [Finding] {
+        var findings: [Finding] = []
+        var claimed = Set<Int>()
+
+        // Conventions by name.
+        var orientation: [Int] = [], placeholders: [Int] = [], positionCasts: [Int] = []
+        for (index, c) in first.enumerated() {
+            let d = diagnoses[index]
+            if d.verdict == .transposed && (Self.endsWith(c.aName, Self.textProjection) || Self.endsWith(c.bName, Self.textProjection)) {
+                orientation.append(index)
+            } else if d.convention == "logit_scale_placeholder" {
+                placeholders.append(index)
+            } else if d.verdict == .dtypeClassChange && (Self.endsWith(c.aName, Self.positionIDs) || Self.endsWith(c.bName, Self.positionIDs)) {
+                positionCasts.append(index)
+            }
+        }
+        if !orientation.isEmpty {
+            let expected = orientation.allSatisfy { first[$0].transform == .transpose }
+            let message = expected
+                ? "text_projection kept in the HF (nn.Linear) orientation in B's OpenCLIP layout (OneTrainer/kohya convention); diffusers and ComfyUI transpose it"
+                : "text_projection transposed between A and B: one follows OneTrainer/kohya (untransposed), the other diffusers/ComfyUI"
+            findings.append(finding("text_projection_orientation", .warning, orientation, message))
+            claimed.formUnion(orientation)
+        }
+        if !placeholders.isEmpty {
+            findings.append(finding("logit_scale_placeholder", .info, placeholders,
+                                    "logit_scale differs only by known writer values (ln 100 trained, 4.6055 ComfyUI, 1 OneTrainer/kohya placeholder); diffusion never reads it"))
+            claimed.formUnion(placeholders)
+        }
+        if !positionCasts.isEmpty {
+            let c = first[positionCasts[0]]
+            findings.append(finding("position_ids_cast", .info, positionCasts,
+                                    "position_ids stored as \(c.bDType.name) in B and \(c.aDType.name) in A with equal values (a writer that casts every tensor)"))
+            claimed.formUnion(positionCasts)
+        }
+
+        // Whole-component casts: exact casts (and matching non-exact casts) by component and dtypes.
+        var casts: [String: [Int]] = [:]
+        var castOrder: [String] = []
+        for (index, c) in first.enumerated() where !claimed.contains(index) && c.aDType != c.bDType {
+            let v = diagnoses[index].verdict
+            guard v == .exactCast || v == .withinTolerance else { continue }
+            let key = "\(c.component.rawValue)|\(c.aDType.name)|\(c.bDType.name)"
+            if casts[key] == nil { castOrder.append(key) }
+            casts[key, default: []].append(index)
+        }
+        for key in castOrder {
+            guard let members = casts[key], let c = members.first.map({ first[$0] }) else { continue }
+            let componentPairs = first.indices.filter { first[$0].component == c.component }.count
+            let exact = members.filter { diagnoses[$0].verdict == .exactCast }.count
+            let scope = members.count == componentPairs ? "all \(members.count) tensors" : "\(members.count) of \(componentPairs) tensors"
+            let unchecked = members.filter { diagnoses[$0].verdict != .exactCast && first[$0].castTarget == nil }.count
+            let rounded = members.count - exact - unchecked
+            var parts = ["\(exact) exact casts"]
+            if rounded > 0 { parts.append("\(rounded) within tolerance but rounded otherwise") }
+            if unchecked > 0 { parts.append("\(unchecked) within tolerance (exact-cast check not run: transposed or F64)") }
+            let how = exact == members.count ? "exact casts" : parts.joined(separator: ", ")
+            findings.append(finding("component_cast", .info, members,
+                                    "\(c.component.displayName) stored as \(c.bDType.name) in B, \(c.aDType.name) in A: \(how) (\(scope))"))
+            claimed.formUnion(members)
+        }
+
+        // Everything else that is not plainly equal, by verdict and component.
+        var groups: [String: [Int]] = [:]
+        var order: [String] = []
+        for (index, c) in first.enumerated() where !claimed.contains(index) {
+            let v = diagnoses[index].verdict
+            if v == .identical || v == .exactCast { continue }
+            if v == .withinTolerance && c.aDType == c.bDType { continue }
+            if v == .swapped {
+                findings.append(finding("swapped", .error, [index],
+                                        "B's \(c.bName) holds A's \(diagnoses[index].holds ?? "other tensor") instead of its own values"))
+                continue
+            }
+            let key = v == .unrelated && anotherModel ? "another_model" : "\(v.rawValue)|\(c.component.rawValue)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(index)
+        }
+        for key in order {
+            guard let members = groups[key], let head = members.first else { continue }
+            let c = first[head]
+            let component = c.component.displayName
+            let verdict = diagnoses[head].verdict
+            let n = members.count
+            let plural = n == 1 ? "tensor" : "tensors"
+            if key == "another_model" {
+                findings.append(finding("another_model", .error, members,
+                                        "\(n) \(plural) have no linear relation to A (|cosine| near 0): B looks like another model or random weights"))
+                continue
+            }
+            switch verdict {
+            case .transposed:
+                findings.append(finding("transposed", .error, members, "\(n) \(component) \(plural) transposed (B = Aᵀ)"))
+            case .permuted:
+                let orders = Set(members.compactMap { diagnoses[$0].permutation.map { $0.map(String.init).joined(separator: ",") } })
+                findings.append(finding("permuted", .error, members,
+                                        "\(n) \(component) \(plural) with row blocks reordered (order [\(orders.sorted().joined(separator: "] / ["))]): q/k/v or scale/shift in another order"))
+            case .scaled:
+                let scales = members.compactMap { diagnoses[$0].scale }
+                let same = scales.allSatisfy { abs($0 - scales[0]) <= 1e-3 * abs(scales[0]) }
+                let text = same && !scales.isEmpty ? "by \(short(scales[0]))" : "by factors from \(short(scales.min() ?? 0)) to \(short(scales.max() ?? 0))"
+                findings.append(finding("scaled", .error, members, "\(n) \(component) \(plural) scaled \(text) (B ≈ c·A)"))
+            case .castDamage:
+                let overflow = members.reduce(0) { $0 + first[$1].castOverflow }
+                let flushed = members.reduce(0) { $0 + first[$1].castFlushed }
+                let nan = members.reduce(0) { $0 + first[$1].castNaN }
+                findings.append(finding("cast_damage", .error, members,
+                                        "\(n) \(component) \(plural) damaged by the cast \(c.aDType.name)→\(c.bDType.name): \(overflow) values overflowed to ±Inf, \(flushed) flushed to zero, \(nan) became NaN"))
+            case .nonfinite:
+                let count = members.reduce(0) { $0 + first[$1].newNonFinite }
+                findings.append(finding("nonfinite", .error, members, "\(n) \(component) \(plural) with \(count) NaN/Inf values in B where A is finite (not a cast overflow)"))
+            case .unrelated:
+                findings.append(finding("unrelated", .error, members, "\(n) \(component) \(plural) unrelated to A's values (|cosine| near 0)"))
+            case .drifted:
+                let cosines = members.map { first[$0].cosine }
+                findings.append(finding("drifted", .error, members,
+                                        "\(n) \(component) \(plural) correlated but changed beyond casts (cosine \(short(cosines.min() ?? 0)) to \(short(cosines.max() ?? 0))): further training, a merge or another model"))
+            case .reshaped:
+                findings.append(finding("reshaped", .warning, members, "\(n) \(component) \(plural) reshaped (size-1 dimensions added or dropped) where no mapping rule expects it"))
+            case .shapeMismatch:
+                findings.append(finding("shape_mismatch", .error, members, "\(n) \(component) \(plural) with shapes that cannot be lined up"))
+            case .dtypeClassChange:
+                findings.append(finding("dtype_class_change", .info, members, "\(n) \(component) \(plural) stored as integers on one side and floats on the other, with equal values"))
+            case .withinTolerance:
+                continue
+            case .notCompared:
+                findings.append(finding("not_compared", .warning, members, "\(n) \(component) \(plural) not compared: \(c.note ?? "values not decoded")"))
+            case .outOfTolerance:
+                findings.append(finding("out_of_tolerance", .error, members, "\(n) \(component) \(plural) differ beyond the tolerance (\(c.dtypeText) data)"))
+            case .identical, .exactCast, .swapped, .emaMatch:
+                findings.append(finding(verdict.rawValue, .error, members, "\(n) \(component) \(plural): \(verdict.rawValue)"))
+            }
+        }
+
+        findings += renamedFindings()
+        findings += leftoverFindings()
+        return findings.enumerated().sorted { l, r in
+            if l.element.parameters != r.element.parameters { return l.element.parameters > r.element.parameters }
+            if l.element.severity != r.element.severity { return l.element.severity > r.element.severity }
+            return l.offset < r.offset
+        }.map(\.element)
+    }
+
+    /// A finding over plan pairs.
+    private func finding(_ kind: String, _ severity: Finding.Severity, _ members: [Int], _ message: String) -> Finding {
+        Finding(kind: kind, severity: severity, tensors: members.map { plan.pairs[$0].name },
+                parameters: members.reduce(0) { $0 + max(first[$1].elementCount, first[$1].aShape.reduce(1, *)) },
+                message: message)
+    }
+
+    private func renamedFindings() -> [Finding] {
+        renamed.map { r in
+            let nameA = a.tensors[r.a].name, nameB = b.tensors[r.b].name
+            return Finding(kind: "renamed", severity: .warning, tensors: [nameB], parameters: a.tensors[r.a].info.elementCount,
+                           message: "B's \(nameB) holds A's \(nameA) (\(r.diagnosis.verdict.rawValue)): a rename no mapping rule knows")
+        }
+    }
+
+    /// Leftovers not explained by a rename, grouped by class, side and component.
+    private func leftoverFindings() -> [Finding] {
+        let renamedA = Set(renamed.map(\.a)), renamedB = Set(renamed.map(\.b))
+        var findings: [Finding] = []
+        for (side, list, checkpoint, renamedSet) in [("A", plan.onlyInA, a, renamedA), ("B", plan.onlyInB, b, renamedB)] {
+            var groups: [String: [Leftover]] = [:]
+            var order: [String] = []
+            for leftover in list where !renamedSet.contains(leftover.tensor) {
+                let name = checkpoint.tensors[leftover.tensor].name
+                let special = Self.endsWith(name, Self.positionIDs) ? "position_ids"
+                    : Self.endsWith(name, Self.logitScale) ? "logit_scale" : nil
+                let key = special ?? "\(leftover.kind.rawValue)|\(leftover.kind == .weight || leftover.kind == .unknown ? leftover.component.rawValue : "")"
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(leftover)
+            }
+            for key in order {
+                guard let members = groups[key], let head = members.first else { continue }
+                let names = members.map { checkpoint.tensors[$0.tensor].name }
+                let parameters = members.reduce(0) { $0 + checkpoint.tensors[$1.tensor].info.elementCount }
+                let n = members.count
+                let plural = n == 1 ? "tensor" : "tensors"
+                let (kind, severity, message): (String, Finding.Severity, String)
+                switch key {
+                case "position_ids":
+                    (kind, severity, message) = ("position_ids_only_in_\(side.lowercased())", .info,
+                        "position_ids only in \(side): a buffer some writers add (ComfyUI's SDXL save) and others drop; it holds arange(77)")
+                case "logit_scale":
+                    (kind, severity, message) = ("logit_scale_only_in_\(side.lowercased())", .info,
+                        "logit_scale only in \(side): the OpenCLIP layout keeps it, the HF layout drops it; diffusion never reads it")
+                default:
+                    switch head.kind {
+                    case .scheduleBuffer:
+                        (kind, severity, message) = ("schedule_buffers", .info,
+                            "\(n) noise-schedule buffers only in \(side) (OneTrainer writes them, LDM originals keep them; diffusers keeps the schedule in scheduler_config.json)")
+                    case .marker:
+                        (kind, severity, message) = ("markers", .info, "\(n) marker \(plural) only in \(side) (v_pred, ztsnr, …: a writer's prediction-type flags)")
+                    case .placeholder:
+                        (kind, severity, message) = ("placeholders", .info, "\(n) placeholder \(plural) only in \(side) (what converters write for weights the other layout lacks)")
+                    case .optional:
+                        (kind, severity, message) = ("pruned_optional", .info, "\(n) \(plural) only in \(side) that some writers prune (unused by SDXL)")
+                    case .layoutOnly:
+                        (kind, severity, message) = ("layout_only", .info, "\(n) layout-only \(plural) only in \(side)")
+                    case .ema:
+                        (kind, severity, message) = ("ema_only_in_\(side.lowercased())", .info, "\(n) EMA \(plural) only in \(side)")
+                    case .setAside:
+                        (kind, severity, message) = ("set_aside", .info, "\(n) \(plural) of \(side) set aside by --ema (weights another copy stands for)")
+                    case .weight, .unknown:
+                        (kind, severity, message) = ("missing_weights", .error,
+                            "\(n) \(head.component.displayName) \(plural) only in \(side)\(head.kind == .unknown ? " (keys ckdiff does not recognise)" : ""): the other side lacks these weights")
+                    }
+                }
+                findings.append(Finding(kind: kind, severity: severity, tensors: names, parameters: parameters, message: message))
+            }
+        }
+        return findings
+    }
+}

@@ -1,0 +1,146 @@
+import Checkpoints
+import Comparison
+
+/// How a comparison stands against its baseline: regressions fail the gate, improvements do not.
+public struct BaselineOutcome: Sendable, Codable, Equatable {
+    /// The baseline file, as given.
+    public var path: String
+    /// The slack the baseline states.
+    public var slack: Baseline.Slack
+    /// Changes for the worse: each one makes the exit status 1.
+    public var regressions: [Change]
+    /// Changes for the better, reported only.
+    public var improvements: [Change]
+    /// Changes that are neither (a new informational finding, a changed benign leftover), reported only.
+    public var notes: [Change]
+
+    public init(path: String, slack: Baseline.Slack, regressions: [Change], improvements: [Change], notes: [Change]) {
+        self.path = path
+        self.slack = slack
+        self.regressions = regressions
+        self.improvements = improvements
+        self.notes = notes
+    }
+
+    /// One change against the baseline.
+    public struct Change: Sendable, Codable, Equatable {
+        /// What changed: `max_abs`, `rel_l2`, `verdict`, `nonfinite`, `dtype`, `missing`, `extra`, `gone`, `finding`.
+        public var kind: String
+        /// The tensor (report name or key), or for a finding its kind.
+        public var name: String
+        /// The component concerned.
+        public var component: String
+        /// One line for people.
+        public var message: String
+
+        public init(kind: String, name: String, component: String, message: String) {
+            self.kind = kind
+            self.name = name
+            self.component = component
+            self.message = message
+        }
+    }
+}
+
+extension ComparisonReport {
+    /// Holds the report against `baseline`; the gate then fails only on regressions.
+    ///
+    /// Rules (pairs matched by report name, keys by name, findings by kind and tensor set):
+    /// - a pair regresses when its `max_abs` or `rel_l2` exceeds the baseline's beyond the slack, when its
+    ///   verdict becomes a difference (`Verdict.isDifference` and no `convention`; an unknown verdict counts
+    ///   as one) while the baseline's was not, when `new_nonfinite` grows, or when its dtypes differ and are not the
+    ///   baseline's pair of dtypes;
+    /// - a key of class `weight`, `unknown` or `ema` newly on one side only regresses (`missing`, `extra`);
+    /// - a baseline pair that is no longer compared nor listed as missing regresses (`gone`);
+    /// - a finding of severity `warning` or `error` the baseline lacks regresses (`finding`);
+    /// - the reverse of each is an improvement; a new `info` finding is a note.
+    public mutating func apply(_ baseline: Baseline, path: String) {
+        var regressions: [BaselineOutcome.Change] = [], improvements: [BaselineOutcome.Change] = []
+        var notes: [BaselineOutcome.Change] = []
+        let slack = baseline.slack
+        let known = Dictionary(baseline.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func isDifference(_ verdict: String, _ convention: String?) -> Bool {
+            convention == nil && (Verdict(rawValue: verdict)?.isDifference ?? true)
+        }
+        func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: TensorEntry) {
+            guard let now = now?.value, let before = before?.value else { return }
+            let text = "\(kind) \(formatSignificant(before, digits: 3)) → \(formatSignificant(now, digits: 3))"
+            if now.isNaN && !before.isNaN || now > before * (1 + slack.relative) + floor {
+                regressions.append(.init(kind: kind, name: t.name, component: t.component, message: "\(t.name): \(text)"))
+            } else if before.isNaN && !now.isNaN || now * (1 + slack.relative) + floor < before {
+                improvements.append(.init(kind: kind, name: t.name, component: t.component, message: "\(t.name): \(text)"))
+            }
+        }
+        var compared = Set<String>()
+        for t in tensors {
+            compared.insert(t.name)
+            guard let old = known[t.name] else { continue }
+            metric("max_abs", t.maxAbs, old.maxAbs, floor: slack.maxAbsFloor, t)
+            metric("rel_l2", t.relL2, old.relL2, floor: slack.relL2Floor, t)
+            if isDifference(t.verdict, t.convention) && !isDifference(old.verdict, old.convention) {
+                regressions.append(.init(kind: "verdict", name: t.name, component: t.component,
+                                         message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
+            } else if !isDifference(t.verdict, t.convention) && isDifference(old.verdict, old.convention) {
+                improvements.append(.init(kind: "verdict", name: t.name, component: t.component,
+                                          message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
+            }
+            let newNow = t.newNonfinite ?? 0, newBefore = old.newNonfinite ?? 0
+            if newNow > newBefore {
+                regressions.append(.init(kind: "nonfinite", name: t.name, component: t.component,
+                                         message: "\(t.name): values finite in A but NaN/Inf in B: \(newBefore) → \(newNow)"))
+            } else if newNow < newBefore {
+                improvements.append(.init(kind: "nonfinite", name: t.name, component: t.component,
+                                          message: "\(t.name): values finite in A but NaN/Inf in B: \(newBefore) → \(newNow)"))
+            }
+            if t.aDType != t.bDType && (t.aDType, t.bDType) != (old.aDType, old.bDType) {
+                regressions.append(.init(kind: "dtype", name: t.name, component: t.component,
+                                         message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(t.aDType)/\(t.bDType)"))
+            } else if t.aDType == t.bDType && old.aDType != old.bDType {
+                improvements.append(.init(kind: "dtype", name: t.name, component: t.component,
+                                          message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(t.aDType)/\(t.bDType)"))
+            }
+        }
+        let counted: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue, LeftoverClass.ema.rawValue]
+        for (kind, now, before, side) in [("missing", onlyInA, baseline.onlyInA, "B lacks"), ("extra", onlyInB, baseline.onlyInB, "A lacks")] {
+            let nowNames = Set(now.filter { counted.contains($0.class) }.map(\.name))
+            let beforeNames = Set(before.filter { counted.contains($0.class) }.map(\.name))
+            for entry in now where counted.contains(entry.class) && !beforeNames.contains(entry.name) {
+                regressions.append(.init(kind: kind, name: entry.name, component: entry.component,
+                                         message: "\(entry.name): \(side) this \(entry.class) key (new since the baseline)"))
+            }
+            for entry in before where counted.contains(entry.class) && !nowNames.contains(entry.name) {
+                improvements.append(.init(kind: kind, name: entry.name, component: entry.component,
+                                          message: "\(entry.name): no longer only on one side"))
+            }
+        }
+        let missingNow = Set(onlyInA.map(\.name))
+        for old in baseline.tensors where !compared.contains(old.name) && !missingNow.contains(old.name) {
+            regressions.append(.init(kind: "gone", name: old.name, component: old.component,
+                                     message: "\(old.name): compared in the baseline, not in this run"))
+        }
+        func key(_ f: Finding) -> String { f.kind + "\u{0}" + f.tensors.sorted().joined(separator: "\u{0}") }
+        let knownFindings = Set(baseline.findings.map(key)), nowFindings = Set(findings.map(key))
+        for f in findings where !knownFindings.contains(key(f)) {
+            let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: findingComponent(f),
+                                                message: "new finding (\(f.severity.rawValue)): \(f.message)")
+            if f.severity >= .warning { regressions.append(change) } else { notes.append(change) }
+        }
+        for f in baseline.findings where !nowFindings.contains(key(f)) {
+            improvements.append(.init(kind: "finding", name: f.kind, component: findingComponent(f),
+                                      message: "finding gone: \(f.message)"))
+        }
+        self.baseline = BaselineOutcome(path: path, slack: slack, regressions: regressions,
+                                        improvements: improvements, notes: notes)
+        gate.mode = "baseline"
+        gate.failed = !regressions.isEmpty
+        summary.exitCode = regressions.isEmpty ? 0 : 1
+    }
+
+    /// The component of a finding's first tensor that the report knows, else `other`.
+    func findingComponent(_ finding: Finding) -> String {
+        for name in finding.tensors {
+            if let entry = tensors.first(where: { $0.name == name }) { return entry.component }
+        }
+        return Component.other.rawValue
+    }
+}

@@ -1,0 +1,90 @@
+import Checkpoints
+import Comparison
+import Safetensors
+
+extension ComparisonReport {
+    /// Records `policy` in the report and decides the outcome by its fail-on list: the gate,
+    /// `summary.verdict` and `summary.exit_code`, and each pair's `tolerance_rule`.
+    public mutating func apply(_ policy: Policy) {
+        self.policy = policy
+        tolerance = policy.tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
+            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        for i in tensors.indices {
+            let t = tensors[i]
+            guard t.atol != nil, let a = DType(rawValue: t.aDType), let b = DType(rawValue: t.bDType),
+                  a.kind == .floatingPoint || b.kind == .floatingPoint,
+                  let component = Component(rawValue: t.component) else { continue }
+            let pair = ToleranceResolver.Pair(name: t.name, aName: t.aName, bName: t.bName, component: component,
+                                              aDType: a, bDType: b)
+            tensors[i].toleranceRule = policy.resolve(pair)?.rule.description
+        }
+        let triggered = checks(policy.failOnCategories)
+        gate = Gate(mode: "policy", failed: !triggered.isEmpty, triggered: triggered)
+        summary.verdict = triggered.isEmpty ? "equivalent" : "different"
+        summary.exitCode = triggered.isEmpty ? 0 : 1
+    }
+
+    /// What each category finds, per component; categories and components that find nothing are left out.
+    public func checks(_ categories: [FailOnCategory]) -> [Gate.Check] {
+        var out: [Gate.Check] = []
+        for category in categories {
+            var byComponent: [String: [String]] = [:]
+            for (component, name) in offenders(of: category) { byComponent[component, default: []].append(name) }
+            for component in byComponent.keys.sorted(by: componentOrder) {
+                out.append(Gate.Check(category: category.name, component: component, offenders: byComponent[component] ?? []))
+            }
+        }
+        return out
+    }
+
+    /// (component, name) of everything `category` counts, in report order.
+    func offenders(of category: FailOnCategory) -> [(String, String)] {
+        let differenceClasses: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue]
+        func pairs(_ test: (TensorEntry) -> Bool) -> [(String, String)] {
+            tensors.filter { $0.convention == nil && test($0) }.map { ($0.component, $0.name) }
+        }
+        switch category {
+        case .missing:
+            return onlyInA.filter { differenceClasses.contains($0.class) }.map { ($0.component, $0.name) }
+        case .extra:
+            return onlyInB.filter { differenceClasses.contains($0.class) }.map { ($0.component, $0.name) }
+        case .emaMissing:
+            return (onlyInA + onlyInB).filter { $0.class == LeftoverClass.ema.rawValue && !Self.isEMASetting($0.name) }
+                .map { ($0.component, $0.name) }
+        case .renamed:
+            return renamed.map { ($0.component, $0.bName) }
+        case .dtype:
+            return tensors.filter { $0.aDType != $0.bDType }.map { ($0.component, $0.name) }
+        case .shape:
+            return pairs { $0.verdict == Verdict.shapeMismatch.rawValue }
+        case .nonfinite:
+            return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == Verdict.nonfinite.rawValue }
+        case .transposed:
+            return pairs { $0.verdict == Verdict.transposed.rawValue }
+        case .tolerance:
+            return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == Verdict.outOfTolerance.rawValue }
+        case .verdict(let name):
+            return pairs { $0.verdict == name }
+        case .coverageBelow(let percent):
+            return components.filter { min($0.alignedShareA, $0.alignedShareB) * 100 < percent }
+                .map { ($0.component, $0.component) }
+        }
+    }
+}
+
+extension ComparisonReport {
+    /// Whether a key is an EMA setting (`model_ema.decay`, `model_ema.num_updates`) rather than an EMA weight.
+    static func isEMASetting(_ name: String) -> Bool {
+        name == "model_ema.decay" || name == "model_ema.num_updates"
+    }
+}
+
+/// Components in `Component` order, unknown names last and alphabetically.
+func componentOrder(_ lhs: String, _ rhs: String) -> Bool {
+    switch (Component(rawValue: lhs), Component(rawValue: rhs)) {
+    case let (l?, r?): return l < r
+    case (_?, nil): return true
+    case (nil, _?): return false
+    case (nil, nil): return lhs < rhs
+    }
+}

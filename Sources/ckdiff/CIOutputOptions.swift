@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Reporting
+
+/// Reports for CI, shared by `compare`, `batch` and `show`.
+struct CIOutputOptions: ParsableArguments {
+    @Option(name: .customLong("markdown"), help: ArgumentHelp("Write a Markdown summary (GitHub job summary) to FILE.", valueName: "FILE"))
+    var markdownPath: String?
+
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Write JUnit XML to FILE: a suite per component, a case per check.", valueName: "FILE"))
+    var junitPath: String?
+
+    @Flag(help: "Append the Markdown summary to $GITHUB_STEP_SUMMARY and print ::error/::warning annotations.")
+    var github = false
+
+    /// Writes the Markdown and JUnit files, appends to the job summary and prints annotations.
+    ///
+    /// - Parameters:
+    ///   - markdown: The Markdown text, built only when needed.
+    ///   - junit: The JUnit document, built only when needed.
+    ///   - annotations: The workflow commands for `--github`.
+    func write(markdown: () -> String, junit: () -> JUnitDocument, annotations: () -> [String],
+               protecting inputs: [String]) throws {
+        if markdownPath != nil || github {
+            let text = markdown()
+            if let markdownPath { try ReportWriter.write(Data(text.utf8), to: markdownPath, protecting: inputs) }
+            if github {
+                if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
+                    try ReportWriter.append(Data(text.utf8), to: summary, protecting: inputs)
+                } else {
+                    printError("ckdiff: note: --github: GITHUB_STEP_SUMMARY is not set, no job summary written")
+                }
+                let lines = annotations()
+                if !lines.isEmpty { FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
+            }
+        }
+        if let junitPath {
+            try ReportWriter.write(Data(junit().xml().utf8), to: junitPath, protecting: inputs)
+        }
+    }
+
+    /// On trouble: a JUnit file with an errored case and an `::error` annotation, best effort (the trouble itself is reported by the caller).
+    func reportTrouble(_ message: String, pair: String?, protecting inputs: [String]) {
+        if let junitPath {
+            let document = JUnitDocument(name: "ckdiff", suites: [ComparisonReport.troubleSuite(pair: pair, message: message)])
+            try? ReportWriter.write(Data(document.xml().utf8), to: junitPath, protecting: inputs)
+        }
+        if github {
+            let line = GitHubCommand.annotation("error", file: nil, title: "ckdiff trouble", message: message)
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+}
+
+/// `--baseline` and `--save-baseline`.
+struct BaselineOptions: ParsableArguments {
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("Hold the comparison against a baseline: exit 1 only on regression.", valueName: "FILE"))
+    var baselinePath: String?
+
+    @Option(name: .customLong("save-baseline"), help: ArgumentHelp("Save this comparison as a baseline (per-tensor statistics, verdicts, coverage, findings).", valueName: "FILE"))
+    var saveBaselinePath: String?
+
+    func validate() throws {
+        if let baselinePath, let saveBaselinePath, baselinePath == saveBaselinePath {
+            throw ValidationError("--baseline and --save-baseline name the same file; save to another file and replace it after review")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CKDiffTestSupport
+import Foundation
+import Safetensors
+import Testing
+
+@Suite("ckdiff inspect health findings, through the built binary")
+struct InspectHealthCLITests {
+    static let sdxl32 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors")
+
+    /// A copy of the SDXL reference file with some F32 tensors changed (values and dtype).
+    private func copy(to path: String, change: (String, [Float]) -> (DType, [Float])?) throws {
+        let header = try SafetensorsFile.open(Self.sdxl32)
+        let file = try ReadOnlyFile(path: Self.sdxl32)
+        let entries = try header.tensors.map { info -> SafetensorsWriter.Entry in
+            let bytes = try file.readBytes(count: info.byteCount, at: info.fileOffset)
+            guard info.dtype == .f32 else { return SafetensorsWriter.Entry(name: info.name, dtype: info.dtype, shape: info.shape, bytes: bytes) }
+            let values = stride(from: 0, to: bytes.count, by: 4).map { i in
+                Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+            }
+            guard let (dtype, changed) = change(info.name, values) else {
+                return SafetensorsWriter.Entry(name: info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
+            }
+            return dtype == .f16 ? .f16(info.name, info.shape, changed) : .f32(info.name, info.shape, changed)
+        }
+        try SafetensorsWriter.write(entries, to: path)
+    }
+
+    private func findings(_ arguments: [String]) throws -> [[String: Any]] {
+        let outcome = try CLIRunner.run(["inspect", "--json"] + arguments)
+        #expect(outcome.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: outcome.stdoutData) as? [String: Any])
+        return try #require(json["findings"] as? [[String: Any]])
+    }
+
+    @Test("the clean reference conversions have no health finding, scanned or not")
+    func clean() throws {
+        for name in ["sdxl_tiny_sgm_fp32", "sdxl_tiny_sgm_fp16", "sd15_tiny_ldm_fp16"] {
+            let path = Fixtures.path("reference/single_file/\(name).safetensors")
+            #expect(try findings([path]).isEmpty)
+            #expect(try findings(["--scan", path]).isEmpty)
+        }
+        #expect(try findings(["--scan", Fixtures.path("reference/sdxl_tiny_diffusers")]).isEmpty)
+    }
+
+    @Test("CLIP-L layer norms in F16 among F32 weights: mixed_dtypes naming them")
+    func mixedDTypes() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("mixed.safetensors").path
+        try copy(to: path) { name, values in
+            name.hasPrefix("conditioner.embedders.0.") && name.contains("layer_norm1") ? (.f16, values) : nil
+        }
+        let found = try findings([path])
+        let mixed = try #require(found.first { $0["kind"] as? String == "mixed_dtypes" })
+        #expect(mixed["severity"] as? String == "warning")
+        let tensors = try #require(mixed["tensors"] as? [String])
+        #expect(!tensors.isEmpty && tensors.allSatisfy { $0.contains("layer_norm1") })
+        #expect(found.count == 1)
+    }
+
+    @Test("with --scan: a NaN is an error, a value past 65504 in an F32 model an F16 overflow risk")
+    func scanned() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("values.safetensors").path
+        let nanKey = "model.diffusion_model.out.2.bias", bigKey = "first_stage_model.decoder.conv_in.weight"
+        try copy(to: path) { name, values in
+            var changed = values
+            if name == nanKey { changed[0] = .nan; return (.f32, changed) }
+            if name == bigKey { changed[1] = 70_000; changed[2] = -1e6; return (.f32, changed) }
+            return nil
+        }
+        #expect(try findings([path]).isEmpty)
+        let found = try findings(["--scan", path])
+        let nonfinite = try #require(found.first { $0["kind"] as? String == "nonfinite" })
+        #expect(nonfinite["severity"] as? String == "error" && nonfinite["tensors"] as? [String] == [nanKey])
+        let risk = try #require(found.first { $0["kind"] as? String == "f16_overflow_risk" })
+        #expect(risk["severity"] as? String == "warning" && risk["tensors"] as? [String] == [bigKey])
+        #expect((risk["message"] as? String)?.contains("2 values") == true)
+    }
+}
