@@ -29,7 +29,17 @@ public enum ReportWriter {
             }
         }
         var status = stat()
-        if stat(destination.path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG {
+        let exists = stat(destination.path, &status) == 0
+        if exists && (status.st_mode & S_IFMT) == S_IFREG {
+            // Another name for an input file (a hard link, a bind mount) is the same file.
+            for input in inputs {
+                var inputStatus = stat()
+                if stat(input, &inputStatus) == 0 && inputStatus.st_dev == status.st_dev && inputStatus.st_ino == status.st_ino {
+                    throw Failure(description: "\(path): refusing to write a report over the input \(input) (the same file)")
+                }
+            }
+        }
+        if exists && (status.st_mode & S_IFMT) != S_IFREG {
             // A device or pipe (/dev/null, a FIFO): write straight to it, there is nothing to replace.
             guard let handle = FileHandle(forWritingAtPath: destination.path) else {
                 throw Failure(description: "\(path): cannot open for writing")

@@ -26,10 +26,13 @@ struct PickleBytes {
         op(0x74)
     }
     /// `_rebuild_tensor_v2(storage(key, FloatStorage, numel), offset, size, stride, False, None)`.
-    mutating func tensor(key: String, numel: Int64, offset: Int64, size: [Int64], stride: [Int64], storageType: String = "FloatStorage") {
+    mutating func tensor(key: String, numel: Int64, offset: Int64, size: [Int64], stride: [Int64], storageType: String = "FloatStorage",
+                         legacy: Bool = false) {
         global("torch._utils", "_rebuild_tensor_v2")
         op(0x28)
-        op(0x28); string("storage"); global("torch", storageType); string(key); string("cpu"); int(numel); op(0x74, 0x51)
+        op(0x28); string("storage"); global("torch", storageType); string(key); string("cpu"); int(numel)
+        if legacy { op(0x4E) } // the legacy format's sixth field: no storage view
+        op(0x74, 0x51)
         int(offset); tuple(size); tuple(stride); op(0x89, 0x4E)
         op(0x74, 0x52)
     }

@@ -147,6 +147,33 @@ struct TorchLimitTests {
         #expect(refusal(bytes) != nil)
     }
 
+    @Test("a legacy stream whose pickles outgrow the first 1 MiB read is read whole (the buffer grows)")
+    func legacyGrowth() throws {
+        let legacy = try Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("ckpt/legacy.pt"))))
+        var file = Array(legacy[0..<15])                    // torch's magic-number pickle
+        file += [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]         // protocol version 1001
+        file += [0x80, 0x02, 0x7D, 0x2E]                     // sys_info (empty)
+        var main = PickleBytes()
+        main.op(0x7D, 0x28)
+        main.string("note"); main.string(String(repeating: "x", count: 3_000_000))
+        main.string("w"); main.tensor(key: "0", numel: 2, offset: 0, size: [2], stride: [1], legacy: true)
+        main.op(0x75, 0x2E)
+        file += main.bytes
+        var keys = PickleBytes()
+        keys.op(0x5D, 0x28); keys.string("0"); keys.op(0x65, 0x2E)
+        file += keys.bytes
+        file += withUnsafeBytes(of: Int64(2).littleEndian, Array.init)
+        file += withUnsafeBytes(of: Float(1.5).bitPattern.littleEndian, Array.init)
+        file += withUnsafeBytes(of: Float(-2).bitPattern.littleEndian, Array.init)
+        let read = try TorchCheckpointFile.read(from: MemoryBytes(file), path: "big.pt")
+        #expect(read.format == .legacy)
+        #expect(read.tensors.map(\.name) == ["w"])
+        #expect(read.tensors.first?.fileOffset == Int64(file.count - 8))
+        #expect(read.metadata.first { $0.key == "note" } != nil)
+        // Cut inside the storage: refused, not read past the end.
+        #expect(throws: TorchPickleError.self) { try TorchCheckpointFile.read(from: MemoryBytes(Array(file.dropLast(3))), path: "big.pt") }
+    }
+
     @Test("a data.pkl over the 100 MB limit is refused without reading it (sparse file)")
     func hugePickleEntry() throws {
         let folder = try Fixtures.temporaryDirectory()
