@@ -38,7 +38,8 @@ public enum PairTransform: String, Sendable, Hashable, Codable {
     case identity
     /// Same element order; the shapes differ only by dimensions of size 1 (`[C,C,1,1]` ⇄ `[C,C]`).
     case reshape
-    /// B is the transpose of A: `A[i][j]` lines up with `B[j][i]` (2-D tensors only).
+    /// B is A with its first two dimensions swapped: `A[i][j][…]` lines up with `B[j][i][…]`
+    /// (the transpose of a 2-D tensor; for a convolution kernel, output and input channels swapped).
     case transpose
 }
 

@@ -31,9 +31,10 @@ struct PairJob: Sendable {
     var numerics: Numerics
     /// Decode to `Double` (a dtype that does not fit in `Float` is involved).
     var useDouble: Bool
-    /// For a transpose: A's view is rows × columns.
+    /// For a transpose: A's view is rows × columns × inner (inner: the elements of the remaining dimensions).
     var rows: Int
     var columns: Int
+    var inner = 1
     /// The grids of the exact-cast check (`CKD_GRID_*`): B's dtype for A's values, A's for B's;
     /// `CKD_GRID_NONE` when the pair is not checked (see `TensorComparison.castTarget`).
     var castGridB: Int32 = 0
@@ -85,7 +86,7 @@ struct PairJob: Sendable {
         case .reshape:
             compatible = squeezed(viewA.shape) == squeezed(viewB.shape) && viewA.count == viewB.count
         case .transpose:
-            compatible = viewA.shape.count == 2 && viewA.shape == viewB.shape.reversed()
+            compatible = viewA.shape.count >= 2 && viewA.shape == swappedFirstTwo(viewB.shape)
         }
         let opaque = !dtypeA.isDecodable || !dtypeB.isDecodable
         elementCount = compatible ? viewA.count : 0
@@ -108,6 +109,7 @@ struct PairJob: Sendable {
                 mode = .transpose
                 rows = viewA.shape[0]
                 columns = viewA.shape[1]
+                inner = viewA.shape.dropFirst(2).reduce(1, *)
                 if dtypeA != dtypeB, !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
                     castGridB = gridB
                     castGridA = gridA
@@ -197,6 +199,14 @@ func rawCode(_ dtype: DType) -> Int32? {
     case .bf16: return Int32(CKD_RAW_BF16)
     default: return nil
     }
+}
+
+/// The shape with its first two dimensions swapped (the shape of a ``PairTransform/transpose``).
+func swappedFirstTwo(_ shape: [Int]) -> [Int] {
+    guard shape.count >= 2 else { return shape }
+    var swapped = shape
+    swapped.swapAt(0, 1)
+    return swapped
 }
 
 /// The shape without its dimensions of size 1.

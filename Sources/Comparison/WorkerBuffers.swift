@@ -130,7 +130,7 @@ final class WorkerBuffers {
         return stats
     }
 
-    /// Compares A (rows × columns) with B (columns × rows) read transposed, in `Double`.
+    /// Compares A (rows × columns × inner) with B (columns × rows × inner) read with its first two dimensions swapped, in `Double`.
     private func compareTransposed(_ job: PairJob) throws(ComparisonError) -> BlockStatistics {
         let count = job.elementCount
         let sizeA = job.dtypeA.bitSize / 8, sizeB = job.dtypeB.bitSize / 8
@@ -152,10 +152,12 @@ final class WorkerBuffers {
         try read(job.fileB, into: rawWholeB, count: count * sizeB, at: job.offsetB)
         job.dtypeA.decode(rawWholeA, count: count, into: valuesA)
         job.dtypeB.decode(rawWholeB, count: count, into: valuesB)
-        // A[i][j] (i < rows, j < columns) lines up with B[j][i].
+        // A[i][j][k] (i < rows, j < columns, k < inner) lines up with B[j][i][k].
+        let inner = job.inner
         for i in 0..<job.rows {
             for j in 0..<job.columns {
-                alignedB[i * job.columns + j] = valuesB[j * job.rows + i]
+                let to = (i * job.columns + j) * inner, from = (j * job.rows + i) * inner
+                for k in 0..<inner { alignedB[to + k] = valuesB[from + k] }
             }
         }
         var stats = BlockStatistics()

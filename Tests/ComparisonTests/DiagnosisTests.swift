@@ -127,6 +127,21 @@ struct DiagnosisVerdictTests {
         #expect(try c.diagnosis("fc.weight").verdict == .transposed)
     }
 
+    @Test("a conv kernel with its output and input channels swapped: transposed, square or not",
+          arguments: [(8, 4), (6, 6)])
+    func swappedChannels(outputs: Int, inputs: Int) throws {
+        let x = random(outputs * inputs * 9, seed: 8)
+        // B[j][i][k] = A[i][j][k] for the 3×3 = 9 kernel elements k.
+        var y = [Float](repeating: 0, count: x.count)
+        for i in 0..<outputs { for j in 0..<inputs { for k in 0..<9 { y[(j * outputs + i) * 9 + k] = x[(i * inputs + j) * 9 + k] } } }
+        let c = try Case([anchor, .f32("conv.weight", [outputs, inputs, 3, 3], x)],
+                         [anchor, .f32("conv.weight", [inputs, outputs, 3, 3], y)])
+        let d = try c.diagnosis("conv.weight")
+        #expect(d.verdict == .transposed)
+        #expect(d.evidence.contains("first two dimensions swapped"))
+        #expect(c.report.summary.exitCode == 1)
+    }
+
     @Test("a transpose above the limit is not tried, and the evidence says so")
     func transposeLimit() throws {
         let x = random(32 * 32, seed: 6)

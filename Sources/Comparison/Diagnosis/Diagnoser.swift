@@ -167,7 +167,7 @@ public struct Diagnoser: Sendable {
     static func wantsHypotheses(_ c: TensorComparison, _ d: PairDiagnosis) -> Bool {
         switch d.verdict {
         case .shapeMismatch:
-            return c.aShape.count == 2 && c.aShape == c.bShape.reversed()
+            return c.aShape.count >= 2 && c.aShape == swappedFirstTwo(c.bShape)
                 || (c.transform == .transpose && c.aShape == c.bShape)
         case .unrelated, .drifted, .outOfTolerance:
             return c.valuesCompared && c.cosine < DiagnosisThresholds.hypothesisCosine

@@ -63,12 +63,12 @@ struct FollowUpPlanner {
         let elements = c.aShape.reduce(1, *)
         guard elements > 0 else { return }
 
-        // Transposed: the other orientation.
-        if c.aShape.count == 2 {
+        // Transposed: the other orientation (for more than 2 dimensions, the first two swapped).
+        if c.aShape.count >= 2 {
             var other: PairTransform?
             if c.transform == .transpose && c.aShape == c.bShape {
                 other = .identity
-            } else if c.transform != .transpose && c.aShape == c.bShape.reversed() {
+            } else if c.transform != .transpose && c.aShape == swappedFirstTwo(c.bShape) {
                 other = .transpose
             }
             if let other {
@@ -195,7 +195,7 @@ struct FollowUpPlanner {
                 let expected = c.transform == .transpose
                 let how = expected
                     ? "B is stored as A's orientation where the mapping expects the transpose"
-                    : "B = Aᵀ"
+                    : c.aShape.count == 2 ? "B = Aᵀ" : "B is A with its first two dimensions swapped"
                 outcome.pairs[index] = PairDiagnosis(verdict: .transposed,
                                                      evidence: "\(how): read the other way round the values match (\(t.baseDiagnosis(expectedReshape: true).verdict.rawValue))")
             } else if let p = permutations[index] {
