@@ -14,9 +14,17 @@ public struct Finding: Sendable, Hashable, Codable {
         /// A difference that damages or changes the model.
         case error
 
+        /// 0 for info, 1 for warning, 2 for error.
+        var rank: Int {
+            switch self {
+            case .info: return 0
+            case .warning: return 1
+            case .error: return 2
+            }
+        }
+
         public static func < (lhs: Severity, rhs: Severity) -> Bool {
-            let order: [Severity] = [.info, .warning, .error]
-            return order.firstIndex(of: lhs)! < order.firstIndex(of: rhs)!
+            lhs.rank < rhs.rank
         }
     }
 
