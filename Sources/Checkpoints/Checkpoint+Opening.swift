@@ -115,12 +115,17 @@ extension Checkpoint {
 
     /// Opens a legacy PyTorch file as a single-file checkpoint.
     private static func openTorchFile(_ path: String) throws(CheckpointError) -> Checkpoint {
+        Checkpoint(path: path, storage: .singleFile, files: [try torchFile(path)])
+    }
+
+    /// Reads a legacy PyTorch file's tensors (restricted pickle reader) as a checkpoint file with no folder.
+    static func torchFile(_ path: String) throws(CheckpointError) -> File {
         let file: TorchCheckpointFile
         do { file = try TorchCheckpointFile.open(path) } catch { throw CheckpointError(error) }
         let header = SafetensorsFile(locatedTensorsOf: path, fileSize: file.fileSize, tensors: file.tensors,
                                      metadata: file.metadata)
         let format: File.Format = file.format == .zip ? .pytorchZip : .pytorchLegacy
-        return Checkpoint(path: path, storage: .singleFile, files: [File(path: path, folder: nil, header: header, format: format)])
+        return File(path: path, folder: nil, header: header, format: format)
     }
 
     /// Opens a diffusers folder (one with `model_index.json`).

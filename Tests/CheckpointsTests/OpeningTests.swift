@@ -444,6 +444,25 @@ struct OpeningFolderTests {
                     invalid: false, contains: "Hugging Face cache")
     }
 
+    @Test("a component folder whose weights are one torch.save .bin file reads the tensors of its safetensors twin")
+    func binComponent() throws {
+        let folder = try OpeningTestFolder()
+        defer { folder.remove() }
+        let source = Fixtures.root.appendingPathComponent("ckpt/module_state.pt")
+        let twin = try Checkpoint.open(Fixtures.root.appendingPathComponent("ckpt/module_state.safetensors").path)
+        try folder.writeText("{\"_class_name\": \"UNet2DConditionModel\"}", to: "unet/config.json")
+        try FileManager.default.copyItem(atPath: source.path, toPath: folder.path("unet/diffusion_pytorch_model.bin"))
+        let checkpoint = try Checkpoint.open(folder.path("unet"))
+        #expect(checkpoint.files.first?.format == .pytorchZip)
+        let read = checkpoint.tensors.map { ($0.key, $0.info.dtype, $0.info.shape) }
+        let expected = twin.tensors.map { ($0.key, $0.info.dtype, $0.info.shape) }
+        #expect(read.map(\.0).sorted() == expected.map(\.0).sorted())
+        for (key, dtype, shape) in expected {
+            let match = read.first { $0.0 == key }
+            #expect(match?.1 == dtype && match?.2 == shape, "\(key)")
+        }
+    }
+
     @Test func refusals() throws {
         let folder = try OpeningTestFolder()
         defer { folder.remove() }
@@ -468,11 +487,19 @@ struct OpeningFolderTests {
         expectError(openingError { () throws(CheckpointError) in try Checkpoint.open(folder.path("loose")) },
                     invalid: false, contains: "open one of its .safetensors files (my_merge.safetensors)")
 
+        // An older folder whose only weights are a .bin file: read by the pickle reader, which refuses non-pickles.
         try folder.writeText("pickle", to: "old/unet/diffusion_pytorch_model.bin")
         try folder.writeText("{\"_class_name\": \"P\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"]}", to: "old/model_index.json")
-        expectError(openingError { () throws(CheckpointError) in try Checkpoint.open(folder.path("old")) },
-                    invalid: false, contains: "holds only diffusion_pytorch_model.bin; legacy PyTorch pickle files are not read yet",
-                    path: folder.path("old/unet"))
+        let notPickle = try #require(openingError { () throws(CheckpointError) in try Checkpoint.open(folder.path("old")) })
+        #expect(notPickle.description.hasPrefix(folder.path("old/unet/diffusion_pytorch_model.bin") + ": is neither a PyTorch zip checkpoint"))
+
+        // Sharded .bin weights are not read.
+        try folder.writeText("pickle", to: "sharded/unet/diffusion_pytorch_model-00001-of-00002.bin")
+        try folder.writeText("pickle", to: "sharded/unet/diffusion_pytorch_model-00002-of-00002.bin")
+        try folder.writeText("{\"_class_name\": \"P\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"]}", to: "sharded/model_index.json")
+        expectError(openingError { () throws(CheckpointError) in try Checkpoint.open(folder.path("sharded")) },
+                    invalid: false, contains: "ckdiff reads one unsharded .bin weight file per component",
+                    path: folder.path("sharded/unet"))
 
         try folder.writeText("{\"_class_name\": \"P\", \"unet\": [\"diffusers\", \"U\"], \"unet\": [null, null]}", to: "dup/model_index.json")
         expectError(openingError { () throws(CheckpointError) in try Checkpoint.open(folder.path("dup")) },

@@ -35,12 +35,20 @@ struct ComponentFolder: Sendable {
         }
         let resolver = VariantResolver(component: name, folderPath: path, errorPath: errorPath, names: names)
         guard let choice = try resolver.choose(requested: requested) else {
-            let pickles = names.filter { $0.role == .pickle }.map(\.name)
-            if !pickles.isEmpty {
+            // No safetensors weights: an older folder with one `.bin` (torch.save) file of the variant,
+            // read through the restricted pickle reader. Sharded `.bin` weights are not read.
+            let pickles = names.filter { $0.role == .pickle }
+            if pickles.isEmpty { return nil }
+            let candidates = pickles.filter { $0.variant == requested && $0.shard == nil }
+            guard candidates.count == 1, let only = candidates.first, pickles.allSatisfy({ $0.shard == nil }) else {
                 throw CheckpointError(path: path, kind: .unsupported(
-                    "holds only \(pickles.joined(separator: ", ")); legacy PyTorch pickle files are not read yet; convert to safetensors"))
+                    "holds only \(pickles.map(\.name).joined(separator: ", ")); ckdiff reads one unsharded .bin weight file per component (\(requested.map { "variant \($0)" } ?? "no variant")); convert to safetensors"))
             }
-            return nil
+            let filePath = FileSystem.join(path, only.name)
+            try folderGuard.check(filePath)
+            var file = try Checkpoint.torchFile(filePath)
+            file.folder = name
+            return ComponentFolder(name: name, variant: requested, files: [file], className: try className(path, folderGuard))
         }
 
         var files: [Checkpoint.File] = []
@@ -70,17 +78,19 @@ struct ComponentFolder: Sendable {
             try index.validate(against: headers)
         }
 
-        var className: String?
+        return ComponentFolder(name: name, variant: choice.variant, files: files, className: try className(path, folderGuard))
+    }
+
+    /// `_class_name` of the folder's `config.json` (diffusers), else the first of its `architectures`
+    /// (transformers); nil without a config.
+    private static func className(_ path: String, _ folderGuard: FolderGuard) throws(CheckpointError) -> String? {
         let configPath = FileSystem.join(path, "config.json")
-        if FileSystem.kind(of: configPath) == .regularFile {
-            try folderGuard.check(configPath)
-            if let config = try FileSystem.readJSON(configPath).objectValue {
-                className = config["_class_name"]?.stringValue ?? config["architectures"]?.arrayValue?.first?.stringValue
-            } else {
-                throw CheckpointError(path: configPath, kind: .invalid("is not a JSON object"))
-            }
+        guard FileSystem.kind(of: configPath) == .regularFile else { return nil }
+        try folderGuard.check(configPath)
+        guard let config = try FileSystem.readJSON(configPath).objectValue else {
+            throw CheckpointError(path: configPath, kind: .invalid("is not a JSON object"))
         }
-        return ComponentFolder(name: name, variant: choice.variant, files: files, className: className)
+        return config["_class_name"]?.stringValue ?? config["architectures"]?.arrayValue?.first?.stringValue
     }
 
     /// Opens one weight file after checking it is inside the checkpoint.
