@@ -22,5 +22,17 @@ static inline __m512 ckd_round_to_grid_avx512(__m512 x, int grid) {
     }
     return x;
 }
+
+/// ckd_round_to_grid_avx512 for lanes known to be finite (no NaN to keep).
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,avx2"), always_inline))
+static inline __m512 ckd_round_finite_to_grid_avx512(__m512 x, int grid) {
+    if (grid == CKD_GRID_BF16) {
+        __m512i u = _mm512_castps_si512(x);
+        __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+        __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb));
+        return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u)));
+    }
+    return ckd_round_to_grid_avx512(x, grid);
+}
 #endif
 #endif

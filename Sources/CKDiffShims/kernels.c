@@ -445,6 +445,13 @@ AVX512 static void block_compare_avx512_counts(float *a, float *b, float *d, siz
 
 
 // ---------------------------------------------------------------------------------------------
+// Adds 1 to the lanes of acc selected by k, as one masked vpaddd. Written in assembly because
+// LLVM turns _mm512_mask_add_epi32 into vpmovm2d + vpsubd, two instructions, for every counter.
+AVX512 __attribute__((always_inline)) static inline __m512i count_lanes(__m512i acc, __mmask16 k, __m512i one) {
+    __asm__("vpaddd %[one], %[acc], %[acc]%{%[k]%}" : [acc] "+v"(acc) : [one] "v"(one), [k] "Yk"(k));
+    return acc;
+}
+
 // The fused raw-data kernel: decode, compare and cast check in one pass over the stored bytes.
 
 // 16 values of a raw dtype at element i, decoded exactly to binary32 lanes.
@@ -488,8 +495,10 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     size_t runs = 0;
     __m512 vmax = _mm512_setzero_ps();
     __m512i mism = _mm512_setzero_si512(), nonzero = _mm512_setzero_si512();
-    __m512i under = _mm512_setzero_si512(), beyond = _mm512_setzero_si512();
-    __m512i same = _mm512_setzero_si512(), flushed = _mm512_setzero_si512(), reverse_same = _mm512_setzero_si512();
+    // Zeros in B and values of A past the F16 range are rare: pass 1 keeps only min |b| and max |a|,
+    // and the blocks that hold any are counted again afterwards (underflow, flushes, F16 range).
+    __m512 bmin = inf, amax = _mm512_setzero_ps();
+    __m512i same = _mm512_setzero_si512(), reverse_same = _mm512_setzero_si512();
     const size_t groups = n / 16;
     uint64_t rare[(4096 / 16 + 63) / 64];
     memset(rare, 0, sizeof rare);
@@ -520,22 +529,20 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             vmax = _mm512_max_ps(vmax, ad);
             __m512 aa = _mm512_abs_ps(va);
             __m512 thr = _mm512_fmadd_ps(vrtol, aa, vatol);
-            mism = _mm512_mask_add_epi32(mism, _mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ), mism, one);
-            nonzero = _mm512_mask_add_epi32(nonzero, _mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ), nonzero, one);
-            __mmask16 a_nonzero = _mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ);
-            __mmask16 b_zero = _mm512_mask_cmp_ps_mask(a_nonzero, vb, vzero, _CMP_EQ_OQ);
-            under = _mm512_mask_add_epi32(under, b_zero, under, one);
-            beyond = _mm512_mask_add_epi32(beyond, _mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ), beyond, one);
+            mism = count_lanes(mism, _mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ), one);
+            nonzero = count_lanes(nonzero, _mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ), one);
+            bmin = _mm512_min_ps(bmin, _mm512_abs_ps(vb));
+            amax = _mm512_max_ps(amax, aa);
             // The cast check: here every value is finite, so only exact and flushed can happen
-            // besides a mismatch (an overflow or a NaN makes the group rare).
+            // besides a mismatch (an overflow or a NaN makes the group rare); flushes need a zero
+            // in B and are counted with the zeros below.
             if (grid_b != CKD_GRID_NONE) {
-                __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
-                same = _mm512_mask_add_epi32(same, eq, same, one);
-                flushed = _mm512_mask_add_epi32(flushed, b_zero & (__mmask16)~eq, flushed, one);
+                __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
+                same = count_lanes(same, eq, one);
             }
             if (grid_a != CKD_GRID_NONE) {
-                __mmask16 req = _mm512_cmp_ps_mask(va, ckd_round_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ);
-                reverse_same = _mm512_mask_add_epi32(reverse_same, req, reverse_same, one);
+                __mmask16 req = _mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ);
+                reverse_same = count_lanes(reverse_same, req, one);
             }
             fast_pairs += 16;
         }
@@ -576,10 +583,31 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     s->sum_dd += hsum_pd(_mm256_loadu_pd(dsum[4]));
     s->finite_pairs += fast_pairs;
     s->mismatched += hsum512_epi32(mism);
-    s->underflow_to_zero += hsum512_epi32(under);
-    s->a_beyond_f16 += hsum512_epi32(beyond);
+    // The rare counts, from the groups of pass 1 (rare groups were counted in full above).
+    int64_t under = 0, beyond = 0, flushed = 0;
+    const int any_zero = _mm512_reduce_min_ps(bmin) == 0.0f, any_beyond = _mm512_reduce_max_ps(amax) > 65504.0f;
+    if (any_zero || any_beyond) {
+        for (size_t gg = 0; gg < groups; gg++) {
+            if (rare[gg / 64] & (1ull << (gg % 64))) continue;
+            __m512 va = load_raw16(ra, ta, gg * 16), vb = load_raw16(rb, tb, gg * 16);
+            __m512 aa = _mm512_abs_ps(va);
+            if (any_zero) {
+                __mmask16 b_zero = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ), vb, vzero, _CMP_EQ_OQ);
+                if (b_zero) {
+                    under += __builtin_popcount(b_zero);
+                    if (grid_b != CKD_GRID_NONE) {
+                        __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
+                        flushed += __builtin_popcount(b_zero & (__mmask16)~eq);
+                    }
+                }
+            }
+            if (any_beyond) beyond += __builtin_popcount(_mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ));
+        }
+    }
+    s->underflow_to_zero += under;
+    s->a_beyond_f16 += beyond;
     if (grid_b != CKD_GRID_NONE) {
-        int64_t e = hsum512_epi32(same), f = hsum512_epi32(flushed);
+        int64_t e = hsum512_epi32(same), f = flushed;
         c->exact += e;
         c->flushed += f;
         c->mismatch += fast_pairs - e - f;
@@ -598,11 +626,11 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         size_t gg = 0;
         for (; gg + 2 <= groups; gg += 2) {
             const float *p = d + gg * 16;
-            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(p), edge, _CMP_GT_OQ), above0, one);
-            above1 = _mm512_mask_add_epi32(above1, _mm512_cmp_ps_mask(_mm512_loadu_ps(p + 16), edge, _CMP_GT_OQ), above1, one);
+            above0 = count_lanes(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(p), edge, _CMP_GT_OQ), one);
+            above1 = count_lanes(above1, _mm512_cmp_ps_mask(_mm512_loadu_ps(p + 16), edge, _CMP_GT_OQ), one);
         }
         for (; gg < groups; gg++)
-            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), above0, one);
+            above0 = count_lanes(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), one);
         counts[k] = hsum512_epi32(_mm512_add_epi32(above0, above1));
     }
     s->histogram[0] += fast_pairs - counts[0];
