@@ -298,152 +298,6 @@ AVX512 static inline int64_t hsum512_epi32(__m512i v) {
 /// Groups of 16 elements per float accumulation run (each lane sums 32 values, as in the AVX2 path).
 #define RUN16 32
 
-// The AVX-512 form of block_compare_avx2_body: 32 vector registers and mask
-// registers let pass 1 also count the tolerance, zero, underflow and F16-range
-// tests, so only the histogram needs a second pass over the stored |d|.
-AVX512 __attribute__((always_inline)) static inline void block_compare_avx512_body(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                                                  float running_max, const int with_sums, ckd_block_stats *s) {
-    const __m512 inf = _mm512_set1_ps(INFINITY);
-    const __m512 vzero = _mm512_setzero_ps(), vf16max = _mm512_set1_ps(65504.0f);
-    const __m512 vatol = _mm512_set1_ps(atol), vrtol = _mm512_set1_ps(rtol);
-    const __m512i one = _mm512_set1_epi32(1);
-    float partial[(4096 / 16 + RUN16 - 1) / RUN16][5][16];
-    size_t runs = 0;
-    __m512 vmax = _mm512_setzero_ps();
-    __m512i mism = _mm512_setzero_si512(), nonzero = _mm512_setzero_si512();
-    __m512i under = _mm512_setzero_si512(), beyond = _mm512_setzero_si512();
-    const size_t groups = n / 16;
-    uint64_t rare[(4096 / 16 + 63) / 64];
-    memset(rare, 0, sizeof rare);
-    int64_t fast_pairs = 0;
-    float scalar_max = running_max;
-    int64_t scalar_index = -1;
-    size_t g = 0;
-    while (g < groups) {
-        size_t run_end = g + RUN16 < groups ? g + RUN16 : groups;
-        __m512 fabs_ = _mm512_setzero_ps(), faa = _mm512_setzero_ps(), fbb = _mm512_setzero_ps();
-        __m512 fab = _mm512_setzero_ps(), fdd = _mm512_setzero_ps();
-        for (; g < run_end; g++) {
-            size_t i = g * 16;
-            __m512 va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
-            __m512 vd = _mm512_sub_ps(vb, va);
-            __m512 ad = _mm512_abs_ps(vd);
-            if (__builtin_expect(_mm512_cmp_ps_mask(ad, inf, _CMP_LT_OQ) != 0xffff, 0)) {
-                rare[g / 64] |= 1ull << (g % 64);
-                continue;
-            }
-            _mm512_storeu_ps(d + i, ad);
-            fabs_ = _mm512_add_ps(fabs_, ad);
-            if (with_sums) {
-                faa = _mm512_fmadd_ps(va, va, faa);
-                fbb = _mm512_fmadd_ps(vb, vb, fbb);
-                fab = _mm512_fmadd_ps(va, vb, fab);
-                fdd = _mm512_fmadd_ps(vd, vd, fdd);
-            }
-            vmax = _mm512_max_ps(vmax, ad);
-            __m512 aa = _mm512_abs_ps(va);
-            __m512 thr = _mm512_fmadd_ps(vrtol, aa, vatol);
-            mism = _mm512_mask_add_epi32(mism, _mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ), mism, one);
-            nonzero = _mm512_mask_add_epi32(nonzero, _mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ), nonzero, one);
-            __mmask16 a_nonzero = _mm512_cmp_ps_mask(va, vzero, _CMP_NEQ_OQ);
-            under = _mm512_mask_add_epi32(under, _mm512_mask_cmp_ps_mask(a_nonzero, vb, vzero, _CMP_EQ_OQ), under, one);
-            beyond = _mm512_mask_add_epi32(beyond, _mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ), beyond, one);
-            fast_pairs += 16;
-        }
-        _mm512_storeu_ps(partial[runs][0], fabs_);
-        _mm512_storeu_ps(partial[runs][1], faa);
-        _mm512_storeu_ps(partial[runs][2], fbb);
-        _mm512_storeu_ps(partial[runs][3], fab);
-        _mm512_storeu_ps(partial[runs][4], fdd);
-        runs++;
-    }
-    // Float partials to double, in a fixed order: lanes 0-7 and 8-15 as the AVX2 path does per run.
-    double dsum[5][4];
-    memset(dsum, 0, sizeof dsum);
-    for (size_t r = 0; r < runs; r++)
-        for (int q = 0; q < (with_sums ? 5 : 1); q++) {
-            __m512 v = _mm512_loadu_ps(partial[r][q]);
-            __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-            __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-            __m256d acc = _mm256_loadu_pd(dsum[q]);
-            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(lo), _mm512_extractf64x4_pd(lo, 1)));
-            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(hi), _mm512_extractf64x4_pd(hi, 1)));
-            _mm256_storeu_pd(dsum[q], acc);
-        }
-    for (size_t w = 0; w < sizeof rare / sizeof rare[0]; w++) {
-        for (uint64_t bits = rare[w]; bits != 0; bits &= bits - 1) {
-            size_t i = (w * 64 + (size_t)__builtin_ctzll(bits)) * 16;
-            for (size_t j = i; j < i + 16; j++)
-                compare_one(a, b, d, j, atol, rtol, 1, s, &scalar_max, &scalar_index);
-            for (size_t j = i; j < i + 16; j++) { a[j] = 0.0f; b[j] = 0.0f; d[j] = 0.0f; }
-        }
-    }
-    for (size_t i = groups * 16; i < n; i++)
-        compare_one(a, b, d, i, atol, rtol, with_sums, s, &scalar_max, &scalar_index);
-
-    s->sum_abs += hsum_pd(_mm256_loadu_pd(dsum[0]));
-    if (with_sums) {
-        s->sum_aa += hsum_pd(_mm256_loadu_pd(dsum[1]));
-        s->sum_bb += hsum_pd(_mm256_loadu_pd(dsum[2]));
-        s->sum_ab += hsum_pd(_mm256_loadu_pd(dsum[3]));
-        s->sum_dd += hsum_pd(_mm256_loadu_pd(dsum[4]));
-    }
-    s->finite_pairs += fast_pairs;
-    s->mismatched += hsum512_epi32(mism);
-    s->underflow_to_zero += hsum512_epi32(under);
-    s->a_beyond_f16 += hsum512_epi32(beyond);
-    const int64_t above_zero = hsum512_epi32(nonzero);
-    const float block_max = _mm512_reduce_max_ps(vmax);
-
-    // Pass 2: the histogram, one edge at a time, edges below the block maximum only.
-    int64_t counts[EDGES];
-    counts[0] = above_zero;
-    for (int k = 1; k < EDGES; k++) {
-        counts[k] = 0;
-        if (!(kEdges[k] < block_max)) continue;
-        const __m512 edge = _mm512_set1_ps(kEdges[k]);
-        __m512i above0 = _mm512_setzero_si512(), above1 = _mm512_setzero_si512();
-        size_t gg = 0;
-        for (; gg + 2 <= groups; gg += 2) {
-            const float *p = d + gg * 16;
-            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(p), edge, _CMP_GT_OQ), above0, one);
-            above1 = _mm512_mask_add_epi32(above1, _mm512_cmp_ps_mask(_mm512_loadu_ps(p + 16), edge, _CMP_GT_OQ), above1, one);
-        }
-        for (; gg < groups; gg++)
-            above0 = _mm512_mask_add_epi32(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), above0, one);
-        counts[k] = hsum512_epi32(_mm512_add_epi32(above0, above1));
-    }
-    s->histogram[0] += fast_pairs - counts[0];
-    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
-    s->histogram[EDGES] += counts[EDGES - 1];
-
-    s->max_index = -1;
-    int64_t first = -1;
-    if (block_max > running_max) {
-        for (size_t j = 0; j < groups * 16; j++) {
-            if (d[j] == block_max) { first = (int64_t)j; break; }
-        }
-    }
-    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
-        s->max_abs = scalar_max;
-        s->max_index = scalar_index;
-    } else if (first >= 0) {
-        s->max_abs = block_max;
-        s->max_index = first;
-    }
-}
-
-AVX512 static void block_compare_avx512_sums(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                                             float running_max, ckd_block_stats *s) {
-    block_compare_avx512_body(a, b, d, n, atol, rtol, running_max, 1, s);
-}
-
-AVX512 static void block_compare_avx512_counts(float *a, float *b, float *d, size_t n, float atol, float rtol,
-                                               float running_max, ckd_block_stats *s) {
-    block_compare_avx512_body(a, b, d, n, atol, rtol, running_max, 0, s);
-}
-
-
 // ---------------------------------------------------------------------------------------------
 // Adds 1 to the lanes of acc selected by k, as one masked vpaddd. Written in assembly because
 // LLVM turns _mm512_mask_add_epi32 into vpmovm2d + vpsubd, two instructions, for every counter.
@@ -697,9 +551,10 @@ void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, flo
                           float running_max, int with_sums, ckd_block_stats *s) {
 #ifdef CKD_X86
     if (level > ckd_simd_level()) level = ckd_simd_level();
-    if (level >= 2 && n <= 4096) {
-        if (with_sums) block_compare_avx512_sums(a, b, d, n, atol, rtol, running_max, s);
-        else block_compare_avx512_counts(a, b, d, n, atol, rtol, running_max, s);
+    if (level >= 2 && with_sums && n <= 4096 && ckd_f16c_available()) {
+        // Decoded floats are raw F32 data to the fused kernel (no cast check between equal dtypes).
+        ckd_cast_counts unused = {0};
+        block_compare_raw_F32_F32(a, b, d, n, atol, rtol, running_max, s, &unused);
         return;
     }
     if (level >= 1 && n <= 4096) {

@@ -40,18 +40,20 @@ typedef struct {
 
 /// Compares one block of decoded values in a single fused pass.
 ///
-/// Writes d[i] = |b[i] - a[i]| for finite pairs and 0 otherwise, and sets a[i]
-/// and b[i] to 0 where the pair is not finite (the vector path also zeroes, and
-/// sums itself, the other pairs of a group of 8 that holds a non-finite value),
-/// so that dot products taken afterwards over a, b and d (‖a‖², ‖b‖², a·b, ‖d‖²)
-/// add to stats->sum_* exactly the finite pairs. Adds its counts to `stats`
-/// (which the caller zeroes once) and, when the block's largest |b - a| is above
+/// Writes d[i] = |b[i] - a[i]| for finite pairs and 0 otherwise (the vector paths
+/// also write 0 for the other pairs of a group that holds a non-finite value, and
+/// count that group in full themselves). Adds its counts to `stats` (which the
+/// caller zeroes once) and, when the block's largest |b - a| is above
 /// `running_max`, sets stats->max_abs and stats->max_index (the first such
 /// element of the block). With `with_sums`, also adds Σa², Σb², Σab and Σd²:
 /// products and sums of runs of 32 elements per lane are taken in float, then
 /// added in double (a relative error near 2⁻²⁴·√128 on each partial sum).
-/// Uses AVX-512 or AVX2 when the CPU has it, else portable C (which sums in double);
-/// all give the same counts and maxima.
+/// Without `with_sums` it sets a[i] and b[i] to 0 wherever d[i] was set to 0 for
+/// a non-finite pair, so that dot products the caller takes afterwards over a, b
+/// and d (‖a‖², ‖b‖², a·b, ‖d‖²) add exactly the finite pairs; with sums, a and b
+/// may be left unchanged. Uses the fused AVX-512 kernel (with sums) or AVX2 when
+/// the CPU has them, else portable C (which sums in double); all give the same
+/// counts and maxima.
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,
                        float running_max, int with_sums, ckd_block_stats *stats);
 
