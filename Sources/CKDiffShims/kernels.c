@@ -79,6 +79,32 @@ void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float at
 #ifdef CKD_X86
 #define AVX2 __attribute__((target("avx2,fma")))
 
+// The end of a vector block pass, shared by the AVX2 and AVX-512 paths: edge counts become
+// histogram buckets, and the block maximum (over the first `vector_len` elements of d) and its first
+// index are recorded when they beat the running maximum, the scalar elements' own maximum
+// (`scalar_max` at `scalar_index`, -1 for none) taken into account.
+static void finish_block(ckd_block_stats *s, const int64_t counts[EDGES], int64_t fast_pairs, const float *d,
+                         size_t vector_len, float block_max, float running_max, float scalar_max, int64_t scalar_index) {
+    s->histogram[0] += fast_pairs - counts[0];
+    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
+    s->histogram[EDGES] += counts[EDGES - 1];
+
+    s->max_index = -1;
+    int64_t first = -1;
+    if (block_max > running_max) {
+        for (size_t j = 0; j < vector_len; j++) {
+            if (d[j] == block_max) { first = (int64_t)j; break; }
+        }
+    }
+    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
+        s->max_abs = scalar_max;
+        s->max_index = scalar_index;
+    } else if (first >= 0) {
+        s->max_abs = block_max;
+        s->max_index = first;
+    }
+}
+
 AVX2 static inline int64_t hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     int32_t out[4];
@@ -257,25 +283,7 @@ AVX2 __attribute__((always_inline)) static inline void block_compare_avx2_body(f
         above1 = _mm256_add_epi32(above1, above3);
         counts[k] = hsum_epi32(_mm256_add_epi32(above0, above1));
     }
-    s->histogram[0] += fast_pairs - counts[0];
-    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
-    s->histogram[EDGES] += counts[EDGES - 1];
-
-    // The block maximum and its first occurrence, only when it beats the running maximum.
-    s->max_index = -1;
-    int64_t first = -1;
-    if (block_max > running_max) {
-        for (size_t j = 0; j < groups * 8; j++) {
-            if (d[j] == block_max) { first = (int64_t)j; break; }
-        }
-    }
-    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
-        s->max_abs = scalar_max;
-        s->max_index = scalar_index;
-    } else if (first >= 0) {
-        s->max_abs = block_max;
-        s->max_index = first;
-    }
+    finish_block(s, counts, fast_pairs, d, groups * 8, block_max, running_max, scalar_max, scalar_index);
 }
 
 AVX2 static void block_compare_avx2_sums(float *a, float *b, float *d, size_t n, float atol, float rtol,
@@ -487,24 +495,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             above0 = count_lanes(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), one);
         counts[k] = hsum512_epi32(_mm512_add_epi32(above0, above1));
     }
-    s->histogram[0] += fast_pairs - counts[0];
-    for (int k = 1; k < EDGES; k++) s->histogram[k] += counts[k - 1] - counts[k];
-    s->histogram[EDGES] += counts[EDGES - 1];
-
-    s->max_index = -1;
-    int64_t first = -1;
-    if (block_max > running_max) {
-        for (size_t j = 0; j < groups * 16; j++) {
-            if (d[j] == block_max) { first = (int64_t)j; break; }
-        }
-    }
-    if (scalar_index >= 0 && (first < 0 || scalar_max > block_max || (scalar_max == block_max && scalar_index < first))) {
-        s->max_abs = scalar_max;
-        s->max_index = scalar_index;
-    } else if (first >= 0) {
-        s->max_abs = block_max;
-        s->max_index = first;
-    }
+    finish_block(s, counts, fast_pairs, d, groups * 16, block_max, running_max, scalar_max, scalar_index);
 }
 
 static int raw_grid(int code) {
