@@ -48,6 +48,19 @@ struct BlockStatistics: Sendable {
         sumAbs += s.sum_abs
     }
 
+    /// Adds one kernel call's counts, sums and maximum (`base`: the flat index of its first element).
+    mutating func add(_ s: ckd_block_stats, base: Int) {
+        add(s)
+        if s.max_index >= 0 {
+            maxAbs = Double(s.max_abs)
+            maxIndex = base + Int(s.max_index)
+        }
+        sumSquaresA += s.sum_aa
+        sumSquaresB += s.sum_bb
+        sumProducts += s.sum_ab
+        sumSquaresDiff += s.sum_dd
+    }
+
     /// Appends a later stretch: sums and counts add, the maximum keeps the earlier index on ties.
     mutating func append(_ later: BlockStatistics) {
         finitePairs += later.finitePairs

@@ -29,16 +29,8 @@ enum Kernels {
         let running = Float(stats.maxAbs)
         let fused = numerics == .fused
         ckd_block_compare(a, b, d, count, Float(tolerance.atol), Float(tolerance.rtol), running, fused ? 1 : 0, &s)
-        stats.add(s)
-        if s.max_index >= 0 {
-            stats.maxAbs = Double(s.max_abs)
-            stats.maxIndex = base + Int(s.max_index)
-        }
         // Without fused sums the kernel still sums the pairs it zeroed (see ckd_block_compare).
-        stats.sumSquaresA += s.sum_aa
-        stats.sumSquaresB += s.sum_bb
-        stats.sumProducts += s.sum_ab
-        stats.sumSquaresDiff += s.sum_dd
+        stats.add(s, base: base)
         if !fused {
             let n = Int32(count)
             stats.sumSquaresA += cblas_dsdot(n, a, 1, a, 1)
@@ -60,15 +52,7 @@ enum Kernels {
         var c = ckd_cast_counts()
         guard ckd_block_compare_raw(rawA, codeA, rawB, codeB, d, count, Float(tolerance.atol), Float(tolerance.rtol),
                                     Float(stats.maxAbs), &s, &c) != 0 else { return false }
-        stats.add(s)
-        if s.max_index >= 0 {
-            stats.maxAbs = Double(s.max_abs)
-            stats.maxIndex = base + Int(s.max_index)
-        }
-        stats.sumSquaresA += s.sum_aa
-        stats.sumSquaresB += s.sum_bb
-        stats.sumProducts += s.sum_ab
-        stats.sumSquaresDiff += s.sum_dd
+        stats.add(s, base: base)
         if codeA != codeB { stats.cast.add(c) }
         return true
     }
