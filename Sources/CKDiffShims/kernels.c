@@ -415,17 +415,13 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         _mm512_storeu_ps(partial[runs][4], fdd);
         runs++;
     }
+    // Float partials to double in a fixed order, lanes 0-7 then 8-15, as the AVX2 path adds its runs.
     double dsum[5][4];
     memset(dsum, 0, sizeof dsum);
     for (size_t r = 0; r < runs; r++)
         for (int q = 0; q < 5; q++) {
-            __m512 v = _mm512_loadu_ps(partial[r][q]);
-            __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-            __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-            __m256d acc = _mm256_loadu_pd(dsum[q]);
-            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(lo), _mm512_extractf64x4_pd(lo, 1)));
-            acc = _mm256_add_pd(acc, _mm256_add_pd(_mm512_castpd512_pd256(hi), _mm512_extractf64x4_pd(hi, 1)));
-            _mm256_storeu_pd(dsum[q], acc);
+            widen_into(dsum[q], _mm256_loadu_ps(partial[r][q]));
+            widen_into(dsum[q], _mm256_loadu_ps(partial[r][q] + 8));
         }
     for (size_t w = 0; w < sizeof rare / sizeof rare[0]; w++) {
         for (uint64_t bits = rare[w]; bits != 0; bits &= bits - 1) {

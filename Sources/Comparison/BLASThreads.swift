@@ -6,8 +6,9 @@ import Glibc
 ///
 /// ckdiff calls BLAS only on small cache-resident blocks from its own threads.
 /// OpenBLAS starts a pool of threads when it is loaded, and those threads spin
-/// (`sched_yield`) waiting for work for a while: measured here, about 80 ms of
-/// CPU at the start of every run, taken from the workers on a 2-core machine.
+/// (`sched_yield`) waiting for work for a while: measured here with `perf record -F 10000` on
+/// a one-thread run of a 1 GB pair, about 770 samples (77 ms of CPU) in `sched_yield` and
+/// `__schedule`, none with `OPENBLAS_NUM_THREADS=1`; on 2 cores that time is taken from the workers.
 /// ``quiet()`` sets OpenBLAS to one thread and shuts the pool down; a later
 /// multithreaded call would restart it, which ckdiff never makes. The symbols
 /// are looked up at run time because netlib BLAS, which serves the same cblas

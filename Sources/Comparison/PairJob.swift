@@ -136,8 +136,7 @@ struct PairJob: Sendable {
                 template.castTarget = dtypeB
             }
         }
-        if numerics == .fused, !roundTrip, mode == .values || mode == .bytesFirst,
-           let codeA = rawCode(dtypeA), let codeB = rawCode(dtypeB) {
+        if numerics == .fused, !roundTrip, let codeA = rawCode(dtypeA), let codeB = rawCode(dtypeB) {
             rawCodes = (codeA, codeB)
         }
         if elementCount == 0 && compatible {

@@ -8,8 +8,8 @@ import Testing
 /// the requested variant, a NUL, then a shard index; each is resolved or refused with a typed error.
 @Suite("Opening: fuzz regression corpus of the variant resolver and shard index")
 struct IndexFuzzRegressionTests {
-    static let folder = Fixtures.path("fuzz-regressions/index")
-    static let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    static let corpus = FuzzCorpus("index")
+    static let names = corpus.names
 
     @Test("the corpus is there")
     func present() {
@@ -18,7 +18,7 @@ struct IndexFuzzRegressionTests {
 
     @Test("every input is resolved or refused, never a crash", arguments: names)
     func replay(_ name: String) throws {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
+        let bytes = try Self.corpus.bytes(name)
         let split = bytes.firstIndex(of: 0) ?? bytes.count
         let lines = String(decoding: bytes[..<split], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         let requested = lines.first.flatMap { $0.isEmpty ? nil : String($0) }

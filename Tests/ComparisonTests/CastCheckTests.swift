@@ -47,7 +47,7 @@ struct CastCheckTests {
             case 13: return -0.0
             case 17: return i % 3 == 0 ? .nan : .infinity
             case 19: return Float.greatestFiniteMagnitude * (i % 2 == 0 ? 1 : -1)
-            case 23: return 1e-40 * Float(i % 5)
+            case 23: return 0x1.2p-133 * Float(i % 5)   // binary32 subnormals
             default: return rng.normal(0.02)
             }
         }

@@ -8,8 +8,8 @@ import Testing
 /// file, read or refused with a one-line error, and every tensor it locates lies inside it.
 @Suite("Safetensors: fuzz regression corpus")
 struct FuzzRegressionReplayTests {
-    static let folder = Fixtures.path("fuzz-regressions/safetensors")
-    static let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    static let corpus = FuzzCorpus("safetensors")
+    static let names = corpus.names
 
     @Test("the corpus is there")
     func present() {
@@ -18,7 +18,7 @@ struct FuzzRegressionReplayTests {
 
     @Test("every input is read or refused, never a crash", arguments: names)
     func replay(_ name: String) throws {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
+        let bytes = try Self.corpus.bytes(name)
         guard bytes.count >= 8 else { return }
         var length: UInt64 = 0
         for i in (0..<8).reversed() { length = length << 8 | UInt64(bytes[i]) }

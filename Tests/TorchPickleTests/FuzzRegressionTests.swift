@@ -8,8 +8,8 @@ import TorchPickle
 /// refused with a typed error, and every tensor it locates lies inside the input.
 @Suite("TorchPickle: fuzz regression corpus")
 struct FuzzRegressionTests {
-    static let folder = Fixtures.path("fuzz-regressions/torch")
-    static let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    static let corpus = FuzzCorpus("torch")
+    static let names = corpus.names
 
     @Test("the corpus is there")
     func present() {
@@ -18,7 +18,7 @@ struct FuzzRegressionTests {
 
     @Test("every input is read or refused, never a crash", arguments: names)
     func replay(_ name: String) throws {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
+        let bytes = try Self.corpus.bytes(name)
         do {
             let file = try TorchCheckpointFile.read(from: MemoryBytes(bytes), path: name)
             for tensor in file.tensors {
