@@ -19,9 +19,11 @@ struct ComparisonRun {
 
     /// Opens both checkpoints, compares them and builds the report; every failure is trouble.
     func run() throws -> (report: ComparisonReport, seconds: Double) {
-        let checkpointA = try Checkpoint.open(a, variant: variantA)
-        let checkpointB = try Checkpoint.open(b, variant: variantB)
-        let plan = try AlignmentPlan.aligning(checkpointA, checkpointB, ema: ema)
+        // Schemes and identities are read once here and handed to every stage that needs them.
+        let (openedA, openedB) = try OpenedCheckpoint.openPair((a, variantA), (b, variantB))
+        let checkpointA = openedA.checkpoint, checkpointB = openedB.checkpoint
+        let schemeA = openedA.scheme, schemeB = openedB.scheme
+        let plan = try Aligner(checkpointA, scheme: schemeA, checkpointB, scheme: schemeB, ema: ema).plan()
         let options = ComparisonOptions(threads: threads, numerics: numerics, toleranceResolver: policy.toleranceResolver)
         let bar = showProgress ? ProgressBar.forStandardError() : nil
         var callback: (@Sendable (Int64, Int64) -> Void)?
@@ -31,15 +33,14 @@ struct ComparisonRun {
             .run(progress: callback)
         // One side alone holds an EMA copy: measure the other side's UNet against its other weights too.
         let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
-                                           selection: ema, options: options, progress: callback)
+                                           selection: ema, options: options, schemes: (schemeA, schemeB),
+                                           progress: callback)
         bar?.finish()
         let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options)
             .run(comparisons, ema: analysis)
         let seconds = Date().timeIntervalSince(started)
-        let identityA = checkpointA.identify(), identityB = checkpointB.identify()
         var report = ComparisonReport(
-            a: (checkpointA, identityA.layout.rawValue, identityA.architecture.rawValue),
-            b: (checkpointB, identityB.layout.rawValue, identityB.architecture.rawValue),
+            a: (checkpointA, openedA.identity), b: (checkpointB, openedB.identity),
             plan: plan, comparisons: comparisons, tolerance: nil,
             emaSelection: ema, emaAnalysis: analysis, diagnosis: diagnosis)
         report.apply(policy)

@@ -112,6 +112,44 @@ struct OpeningReferenceTests {
     }
 }
 
+@Suite("Opening two checkpoints at once")
+struct OpeningPairTests {
+    @Test func eachSideIsWhatOpeningItAloneGives() throws {
+        let pathA = Fixtures.path("reference/sdxl_tiny_diffusers"), pathB = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp16.safetensors")
+        let (a, b) = try OpenedCheckpoint.openPair((pathA, nil), (pathB, nil))
+        for (opened, path) in [(a, pathA), (b, pathB)] {
+            let alone = try Checkpoint.open(path)
+            #expect(opened.checkpoint.path == path)
+            #expect(opened.checkpoint.tensors.map(\.name) == alone.tensors.map(\.name))
+            let identity = alone.identify()
+            #expect(opened.identity.layout == identity.layout && opened.identity.architecture == identity.architecture)
+            #expect(opened.identity.components == identity.components)
+            #expect(opened.scheme.targets.map { $0.map(\.canonical) } == KeyScheme(alone).targets.map { $0.map(\.canonical) })
+        }
+        #expect(a.identity.layout == .diffusers && b.identity.layout != .diffusers)
+    }
+
+    @Test func bothFailingReportsAsFailure() throws {
+        let missingA = "/nonexistent/ckdiff-a.safetensors", missingB = "/nonexistent/ckdiff-b.safetensors"
+        for _ in 0..<20 {
+            do {
+                _ = try OpenedCheckpoint.openPair((missingA, nil), (missingB, nil))
+                Issue.record("opening two missing files succeeded")
+            } catch {
+                #expect(error.description.hasPrefix(missingA), "\(error.description)")
+            }
+        }
+        // B alone failing is reported as B's failure.
+        let good = Fixtures.path("reference/single_file/sd15_tiny_ldm_fp16.safetensors")
+        #expect(throws: CheckpointError.self) { try OpenedCheckpoint.openPair((good, nil), (missingB, nil)) }
+        do {
+            _ = try OpenedCheckpoint.openPair((good, nil), (missingB, nil))
+        } catch {
+            #expect(error.description.hasPrefix(missingB), "\(error.description)")
+        }
+    }
+}
+
 @Suite("Opening sharded components")
 struct OpeningShardTests {
     @Test(arguments: [(nil, false), ("fp16", false), ("fp16", true)] as [(String?, Bool)])

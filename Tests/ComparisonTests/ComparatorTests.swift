@@ -54,7 +54,7 @@ struct ComparatorTests {
         var reports: [Data] = []
         for threads in [1, 2, 3, 7] {
             let results = try pair.compare(plan, threads: threads, unit: 4096)
-            let report = ComparisonReport(a: (pair.a, "x", "x"), b: (pair.b, "x", "x"), plan: plan,
+            let report = ComparisonReport(a: (pair.a, pair.a.identify()), b: (pair.b, pair.b.identify()), plan: plan,
                                           comparisons: results, tolerance: nil)
             reports.append(try report.jsonData())
         }

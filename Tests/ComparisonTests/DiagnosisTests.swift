@@ -27,7 +27,7 @@ private struct Case {
         plan = AlignmentPlan.aligning(a, b)
         first = try Comparator(a: a, b: b, plan: plan, options: options).run()
         result = try Diagnoser(a: a, b: b, plan: plan, options: options).run(first)
-        report = ComparisonReport(a: (a, "x", "x"), b: (b, "x", "x"), plan: plan, comparisons: first,
+        report = ComparisonReport(a: (a, a.identify()), b: (b, b.identify()), plan: plan, comparisons: first,
                                   tolerance: nil, diagnosis: result)
     }
 

@@ -43,7 +43,15 @@ public struct Aligner: Sendable {
     ///
     /// - Throws: ``CheckpointError`` naming the checkpoint when a selected side has no EMA copy.
     public init(_ a: Checkpoint, _ b: Checkpoint, ema selection: EMASelection) throws(CheckpointError) {
-        let schemeA = KeyScheme(a), schemeB = KeyScheme(b)
+        try self.init(a, scheme: KeyScheme(a), b, scheme: KeyScheme(b), ema: selection)
+    }
+
+    /// Prepares to align `a` with `b` through their schemes as read from the names (see
+    /// ``KeyScheme/init(_:)``), the selected side's EMA copy standing for its UNet.
+    ///
+    /// - Throws: ``CheckpointError`` naming the checkpoint when a selected side has no EMA copy.
+    public init(_ a: Checkpoint, scheme schemeA: KeyScheme, _ b: Checkpoint, scheme schemeB: KeyScheme,
+                ema selection: EMASelection) throws(CheckpointError) {
         for (checkpoint, scheme, label, used) in [(a, schemeA, "a", selection.usesEMAForA), (b, schemeB, "b", selection.usesEMAForB)]
         where used && !scheme.hasEMA {
             throw CheckpointError(path: checkpoint.path, kind: .invalid(

@@ -30,7 +30,13 @@ public struct EMACounterpart: Sendable {
     ///   - selection: Which weights stood for each side's UNet in `main`.
     public static func make(_ a: Checkpoint, _ b: Checkpoint, main: AlignmentPlan,
                             selection: EMASelection) -> EMACounterpart? {
-        let schemeA = KeyScheme(a), schemeB = KeyScheme(b)
+        make(a, scheme: KeyScheme(a), b, scheme: KeyScheme(b), main: main, selection: selection)
+    }
+
+    /// The counterpart of `main`, with each side's scheme as read from its names (``KeyScheme/init(_:)``,
+    /// before any EMA selection) already at hand.
+    public static func make(_ a: Checkpoint, scheme schemeA: KeyScheme, _ b: Checkpoint, scheme schemeB: KeyScheme,
+                            main: AlignmentPlan, selection: EMASelection) -> EMACounterpart? {
         let side: Side
         switch (schemeA.hasEMA, schemeB.hasEMA) {
         case (true, false): side = .a

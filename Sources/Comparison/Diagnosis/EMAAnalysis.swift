@@ -85,10 +85,14 @@ public struct EMAAnalysis: Sendable {
 
     /// Runs the counterpart plan through the ``Comparator`` and builds the analysis; nil when
     /// the question does not arise (see ``EMACounterpart/make(_:_:main:selection:)``).
+    ///
+    /// `schemes`, when given, are both sides' schemes as read from their names (``KeyScheme/init(_:)``),
+    /// so that they are not read a second time.
     public static func run(a: Checkpoint, b: Checkpoint, main plan: AlignmentPlan, comparisons: [TensorComparison],
-                           selection: EMASelection, options: ComparisonOptions,
+                           selection: EMASelection, options: ComparisonOptions, schemes: (a: KeyScheme, b: KeyScheme)? = nil,
                            progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> EMAAnalysis? {
-        guard let counterpart = EMACounterpart.make(a, b, main: plan, selection: selection),
+        let (schemeA, schemeB) = schemes ?? (KeyScheme(a), KeyScheme(b))
+        guard let counterpart = EMACounterpart.make(a, scheme: schemeA, b, scheme: schemeB, main: plan, selection: selection),
               !counterpart.mainPairs.isEmpty else { return nil }
         let other = try Comparator(a: a, b: b, plan: counterpart.plan, options: options).run(progress: progress)
         return EMAAnalysis(counterpart: counterpart, main: comparisons, other: other)

@@ -9,21 +9,22 @@ extension ComparisonReport {
     /// Builds the report of a finished comparison.
     ///
     /// - Parameters:
-    ///   - a, b: The checkpoints, with the layout and architecture names detected for each.
+    ///   - a, b: The checkpoints, each with what ``Checkpoints/Checkpoint/identify()`` found in it.
     ///   - plan: The alignment that was compared.
     ///   - comparisons: One result per plan pair, in plan order.
     ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
     ///   - emaSelection: Which weights stood for each side's UNet (`--ema`).
     ///   - emaAnalysis: The live-or-EMA analysis, when one side alone holds an EMA copy.
     ///   - diagnosis: The second stage's result, or nil to report the first stage's statistical verdicts.
-    public init(a: (checkpoint: Checkpoint, layout: String, architecture: String),
-                b: (checkpoint: Checkpoint, layout: String, architecture: String),
+    public init(a: (checkpoint: Checkpoint, identity: CheckpointIdentity),
+                b: (checkpoint: Checkpoint, identity: CheckpointIdentity),
                 plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?,
                 emaSelection: EMASelection = .live, emaAnalysis: EMAAnalysis? = nil,
                 diagnosis: Diagnoser.Result? = nil) {
-        func input(_ side: (checkpoint: Checkpoint, layout: String, architecture: String)) -> Input {
-            Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue, layout: side.layout,
-                  architecture: side.architecture, variant: side.checkpoint.variant,
+        func input(_ side: (checkpoint: Checkpoint, identity: CheckpointIdentity)) -> Input {
+            Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue,
+                  layout: side.identity.layout.rawValue, architecture: side.identity.architecture.rawValue,
+                  variant: side.checkpoint.variant,
                   files: side.checkpoint.files.count, tensors: side.checkpoint.tensors.count)
         }
         let renamedA = Set(diagnosis?.renamed.map(\.a) ?? []), renamedB = Set(diagnosis?.renamed.map(\.b) ?? [])
@@ -44,7 +45,7 @@ extension ComparisonReport {
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
         let weightsB = onlyB.filter(countsAsDifference).count
-        let ema = EMASection(a: a.checkpoint, b: b.checkpoint, plan: plan, comparisons: comparisons,
+        let ema = EMASection(a: a, b: b, plan: plan, comparisons: comparisons,
                              selection: emaSelection, analysis: emaAnalysis)
         let renamedCount = diagnosis?.renamed.count ?? 0
         // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).

@@ -180,14 +180,14 @@ extension ComparisonReport {
 
 extension ComparisonReport.EMASection {
     /// Builds the section from the plan, its comparisons and the live-or-EMA analysis.
-    init(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan, comparisons: [TensorComparison],
-         selection: EMASelection, analysis: EMAAnalysis?) {
+    init(a: (checkpoint: Checkpoint, identity: CheckpointIdentity), b: (checkpoint: Checkpoint, identity: CheckpointIdentity),
+         plan: AlignmentPlan, comparisons: [TensorComparison], selection: EMASelection, analysis: EMAAnalysis?) {
         self.init()
         self.selection = selection.rawValue
-        self.a = Self.side(a, standsForUNet: selection.usesEMAForA)
-        self.b = Self.side(b, standsForUNet: selection.usesEMAForB)
-        missingInA = Self.missing(plan.onlyInB, b)
-        missingInB = Self.missing(plan.onlyInA, a)
+        self.a = Self.side(a.checkpoint, a.identity, standsForUNet: selection.usesEMAForA)
+        self.b = Self.side(b.checkpoint, b.identity, standsForUNet: selection.usesEMAForB)
+        missingInA = Self.missing(plan.onlyInB, b.checkpoint)
+        missingInB = Self.missing(plan.onlyInA, a.checkpoint)
         // EMA weights against EMA weights: the EMA pairs, or under `--ema both` the UNet pairs
         // the EMA copies stand in; the decay and num_updates scalars are not weights.
         let settings: Set<String> = ["model_ema.decay", "model_ema.num_updates"]
@@ -234,8 +234,7 @@ extension ComparisonReport.EMASection {
     }
 
     /// One side's EMA copy, from its detected components.
-    static func side(_ checkpoint: Checkpoint, standsForUNet: Bool) -> ComparisonReport.SideEMA {
-        let identity = checkpoint.identify()
+    static func side(_ checkpoint: Checkpoint, _ identity: CheckpointIdentity, standsForUNet: Bool) -> ComparisonReport.SideEMA {
         var parameters = 0
         for (tensor, component) in zip(checkpoint.tensors, identity.components) where component == .ema && !isSetting(tensor) {
             parameters += tensor.info.elementCount

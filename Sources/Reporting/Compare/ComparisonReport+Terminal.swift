@@ -151,13 +151,14 @@ extension ComparisonReport {
             guard let v = n?.value else { return -1 }
             return v.isNaN ? .infinity : v
         }
-        return tensors.enumerated().sorted { lhs, rhs in
-            let l = lhs.element, r = rhs.element
-            if severity(l.verdict) != severity(r.verdict) { return severity(l.verdict) < severity(r.verdict) }
-            if key(l.relL2) != key(r.relL2) { return key(l.relL2) > key(r.relL2) }
-            if key(l.maxAbs) != key(r.maxAbs) { return key(l.maxAbs) > key(r.maxAbs) }
-            return lhs.offset < rhs.offset
-        }.map(\.element)
+        // The keys are taken once per entry and the indices sorted, not the entries themselves.
+        let keys = tensors.map { (severity: severity($0.verdict), relL2: key($0.relL2), maxAbs: key($0.maxAbs)) }
+        return keys.indices.sorted { l, r in
+            if keys[l].severity != keys[r].severity { return keys[l].severity < keys[r].severity }
+            if keys[l].relL2 != keys[r].relL2 { return keys[l].relL2 > keys[r].relL2 }
+            if keys[l].maxAbs != keys[r].maxAbs { return keys[l].maxAbs > keys[r].maxAbs }
+            return l < r
+        }.map { tensors[$0] }
     }
 
     private func format(_ n: ReportNumber?) -> String {
