@@ -17,6 +17,9 @@
 // The bucket edges are decimal, as doubles. For a float x, x > e (in double) holds
 // exactly when x > e_f, where e_f is e rounded down to a float; these are those e_f.
 static float kEdges[EDGES];
+// The same edges as binary32 bit patterns: for non-negative finite x, x > kEdges[k] exactly when
+// the bits of x, as a signed integer, are greater than kEdgeBits[k].
+static int32_t kEdgeBits[EDGES];
 static const double kDecimalEdges[EDGES] = {0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
 
 __attribute__((constructor)) static void init_edges(void) {
@@ -24,6 +27,7 @@ __attribute__((constructor)) static void init_edges(void) {
         float f = (float)kDecimalEdges[k];
         if ((double)f > kDecimalEdges[k]) f = nextafterf(f, 0.0f);
         kEdges[k] = f;
+        memcpy(&kEdgeBits[k], &f, sizeof f);
     }
 }
 
@@ -306,13 +310,9 @@ AVX512 static inline int64_t hsum512_epi32(__m512i v) {
 /// Groups of 16 elements per float accumulation run (each lane sums 32 values, as in the AVX2 path).
 #define RUN16 32
 
-// ---------------------------------------------------------------------------------------------
-// Adds 1 to the lanes of acc selected by k, as one masked vpaddd. Written in assembly because
-// LLVM turns _mm512_mask_add_epi32 into vpmovm2d + vpsubd, two instructions, for every counter.
-AVX512 __attribute__((always_inline)) static inline __m512i count_lanes(__m512i acc, __mmask16 k, __m512i one) {
-    __asm__("vpaddd %[one], %[acc], %[acc]%{%[k]%}" : [acc] "+v"(acc) : [one] "v"(one), [k] "Yk"(k));
-    return acc;
-}
+// Counts are taken from the compare masks with scalar popcounts, which run beside the vector
+// pipes; a masked vector add per counter competed with the arithmetic for them.
+#define POPCNT16(m) ((uint32_t)__builtin_popcount((unsigned)(m)))
 
 // The fused raw-data kernel: decode, compare and cast check in one pass over the stored bytes.
 
@@ -322,6 +322,28 @@ AVX512 __attribute__((always_inline)) static inline __m512 load_raw16(const void
     __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)raw + i));
     if (code == CKD_RAW_F16) return _mm512_cvtph_ps(h);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+#define AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,avx512bf16")))
+
+// x rounded to bfloat16 by vcvtneps2bf16 (ties to even), as stored halfwords. Not always_inline:
+// only the kernels compiled for AVX512_BF16 call it, and only they can inline it.
+AVX512BF16 static inline __m256i round_bf16_bits(__m512 x) {
+    return (__m256i)_mm512_cvtneps_pbh(x);
+}
+
+// The 16 stored halfwords at element i of a 16-bit dtype.
+AVX512 __attribute__((always_inline)) static inline __m256i load_bits16(const void *raw, size_t i) {
+    return _mm256_loadu_si256((const __m256i *)((const uint16_t *)raw + i));
+}
+
+// x (finite lanes) rounded to a 16-bit grid, as the stored halfwords of that dtype: vcvtps2ph for
+// F16, vcvtneps2bf16 for BF16 (only for lanes that are not binary32 subnormals, which that
+// instruction reads as zero; values decoded from F16 or BF16 never are). The bits equal the
+// stored bits of b exactly when the values are equal, except for zeros of opposite signs.
+AVX512 __attribute__((always_inline)) static inline __m256i round_bits16(__m512 x, int grid) {
+    if (grid == CKD_GRID_F16) return _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return round_bf16_bits(x);
 }
 
 // Decodes `count` raw values from element `i` into out (scalar code, for rare groups and the tail).
@@ -348,19 +370,27 @@ static void compare_raw_scalar(const void *ra, int ta, const void *rb, int tb, f
 
 AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         const void *ra, const int ta, const void *rb, const int tb, float *d, size_t n, float atol, float rtol,
-        float running_max, const int grid_b, const int grid_a, ckd_block_stats *s, ckd_cast_counts *c) {
+        float running_max, const int grid_b, const int grid_a, const int bf16_insn, ckd_block_stats *s,
+        ckd_cast_counts *c) {
     const __m512 inf = _mm512_set1_ps(INFINITY);
     const __m512 vzero = _mm512_setzero_ps(), vf16max = _mm512_set1_ps(65504.0f);
     const __m512 vatol = _mm512_set1_ps(atol), vrtol = _mm512_set1_ps(rtol);
-    const __m512i one = _mm512_set1_epi32(1);
+    // The cast check compares stored bits where a 16-bit grid can be reached exactly by one
+    // instruction (see round_bits16), else values. Bits and values disagree only on zeros of
+    // opposite signs, which need a zero in B (forward) or in A (reverse): those blocks are
+    // corrected in the recount below.
+    const int fwd_bits = grid_b == CKD_GRID_F16 || (grid_b == CKD_GRID_BF16 && ta == CKD_RAW_F16 && bf16_insn);
+    const int rev_bits = grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn);
+    // Finite F16 values never pass the F16 range.
+    const int track_beyond = ta != CKD_RAW_F16;
     float partial[(4096 / 16 + RUN16 - 1) / RUN16][5][16];
     size_t runs = 0;
     __m512 vmax = _mm512_setzero_ps();
-    __m512i mism = _mm512_setzero_si512(), nonzero = _mm512_setzero_si512();
-    // Zeros in B and values of A past the F16 range are rare: pass 1 keeps only min |b| and max |a|,
-    // and the blocks that hold any are counted again afterwards (underflow, flushes, F16 range).
-    __m512 bmin = inf, amax = _mm512_setzero_ps();
-    __m512i same = _mm512_setzero_si512(), reverse_same = _mm512_setzero_si512();
+    uint32_t mism = 0, nonzero = 0, same = 0, reverse_same = 0;
+    // Zeros and values of A past the F16 range are rare: pass 1 keeps only min |b|, min |a| and
+    // max |a|, and the blocks that hold any are counted again afterwards (underflow, flushes,
+    // F16 range, signed zeros of the bit-compared cast check).
+    __m512 bmin = inf, amin = inf, amax = _mm512_setzero_ps();
     const size_t groups = n / 16;
     uint64_t rare[(4096 / 16 + 63) / 64];
     memset(rare, 0, sizeof rare);
@@ -391,21 +421,22 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             vmax = _mm512_max_ps(vmax, ad);
             __m512 aa = _mm512_abs_ps(va);
             __m512 thr = _mm512_fmadd_ps(vrtol, aa, vatol);
-            mism = count_lanes(mism, _mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ), one);
-            nonzero = count_lanes(nonzero, _mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ), one);
+            mism += POPCNT16(_mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ));
+            nonzero += POPCNT16(_mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ));
             bmin = _mm512_min_ps(bmin, _mm512_abs_ps(vb));
-            amax = _mm512_max_ps(amax, aa);
+            if (track_beyond) amax = _mm512_max_ps(amax, aa);
+            if (rev_bits) amin = _mm512_min_ps(amin, aa);
             // The cast check: here every value is finite, so only exact and flushed can happen
             // besides a mismatch (an overflow or a NaN makes the group rare); flushes need a zero
             // in B and are counted with the zeros below.
-            if (grid_b != CKD_GRID_NONE) {
-                __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
-                same = count_lanes(same, eq, one);
-            }
-            if (grid_a != CKD_GRID_NONE) {
-                __mmask16 req = _mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ);
-                reverse_same = count_lanes(reverse_same, req, one);
-            }
+            if (fwd_bits)
+                same += POPCNT16(_mm256_cmpeq_epi16_mask(round_bits16(va, grid_b), load_bits16(rb, i)));
+            else if (grid_b != CKD_GRID_NONE)
+                same += POPCNT16(_mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ));
+            if (rev_bits)
+                reverse_same += POPCNT16(_mm256_cmpeq_epi16_mask(round_bits16(vb, grid_a), load_bits16(ra, i)));
+            else if (grid_a != CKD_GRID_NONE)
+                reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ));
             fast_pairs += 16;
         }
         _mm512_storeu_ps(partial[runs][0], fabs_);
@@ -440,56 +471,78 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     s->sum_ab += hsum_pd(_mm256_loadu_pd(dsum[3]));
     s->sum_dd += hsum_pd(_mm256_loadu_pd(dsum[4]));
     s->finite_pairs += fast_pairs;
-    s->mismatched += hsum512_epi32(mism);
+    s->mismatched += mism;
     // The rare counts, from the groups of pass 1 (rare groups were counted in full above).
     int64_t under = 0, beyond = 0, flushed = 0;
-    const int any_zero = _mm512_reduce_min_ps(bmin) == 0.0f, any_beyond = _mm512_reduce_max_ps(amax) > 65504.0f;
-    if (any_zero || any_beyond) {
+    const int any_b_zero = _mm512_reduce_min_ps(bmin) == 0.0f;
+    const int any_a_zero = rev_bits && _mm512_reduce_min_ps(amin) == 0.0f;
+    const int any_beyond = track_beyond && _mm512_reduce_max_ps(amax) > 65504.0f;
+    if (any_b_zero || any_a_zero || any_beyond) {
         for (size_t gg = 0; gg < groups; gg++) {
             if (rare[gg / 64] & (1ull << (gg % 64))) continue;
-            __m512 va = load_raw16(ra, ta, gg * 16), vb = load_raw16(rb, tb, gg * 16);
+            const size_t i = gg * 16;
+            __m512 va = load_raw16(ra, ta, i), vb = load_raw16(rb, tb, i);
             __m512 aa = _mm512_abs_ps(va);
-            if (any_zero) {
-                __mmask16 b_zero = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ), vb, vzero, _CMP_EQ_OQ);
-                if (b_zero) {
-                    under += __builtin_popcount(b_zero);
-                    if (grid_b != CKD_GRID_NONE) {
-                        __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
-                        flushed += __builtin_popcount(b_zero & (__mmask16)~eq);
-                    }
+            if (any_b_zero) {
+                const __mmask16 b_zero = _mm512_cmp_ps_mask(vb, vzero, _CMP_EQ_OQ);
+                if (b_zero && grid_b != CKD_GRID_NONE) {
+                    const __mmask16 eq = _mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ);
+                    // A zero in B under a zero of the other sign in r(a): equal values, unequal bits.
+                    if (fwd_bits)
+                        same += POPCNT16(b_zero & eq & (__mmask16)~_mm256_cmpeq_epi16_mask(round_bits16(va, grid_b), load_bits16(rb, i)));
+                    const __mmask16 flush = b_zero & _mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ);
+                    flushed += POPCNT16(flush & (__mmask16)~eq);
+                }
+                under += POPCNT16(b_zero & _mm512_cmp_ps_mask(aa, vzero, _CMP_GT_OQ));
+            }
+            if (any_a_zero) {
+                const __mmask16 a_zero = _mm512_cmp_ps_mask(va, vzero, _CMP_EQ_OQ);
+                if (a_zero) {
+                    const __mmask16 req = _mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ);
+                    reverse_same += POPCNT16(a_zero & req & (__mmask16)~_mm256_cmpeq_epi16_mask(round_bits16(vb, grid_a), load_bits16(ra, i)));
                 }
             }
-            if (any_beyond) beyond += __builtin_popcount(_mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ));
+            if (any_beyond) beyond += POPCNT16(_mm512_cmp_ps_mask(aa, vf16max, _CMP_GT_OQ));
         }
     }
     s->underflow_to_zero += under;
     s->a_beyond_f16 += beyond;
     if (grid_b != CKD_GRID_NONE) {
-        int64_t e = hsum512_epi32(same), f = flushed;
+        int64_t e = same, f = flushed;
         c->exact += e;
         c->flushed += f;
         c->mismatch += fast_pairs - e - f;
     }
-    if (grid_a != CKD_GRID_NONE) c->reverse_mismatch += fast_pairs - hsum512_epi32(reverse_same);
-    const int64_t above_zero = hsum512_epi32(nonzero);
+    if (grid_a != CKD_GRID_NONE) c->reverse_mismatch += fast_pairs - (int64_t)reverse_same;
     const float block_max = _mm512_reduce_max_ps(vmax);
 
+    // The histogram: the number of |d| above each edge below the block maximum (edges at or above
+    // it have nothing above them), two edges per pass over d, counted with integer lanes:
+    // (edge - bits) is negative exactly when |d| > edge, and its sign shifted in is -1.
+    // Zeroed groups count nowhere (they are not fast pairs).
     int64_t counts[EDGES];
-    counts[0] = above_zero;
-    for (int k = 1; k < EDGES; k++) {
-        counts[k] = 0;
-        if (!(kEdges[k] < block_max)) continue;
-        const __m512 edge = _mm512_set1_ps(kEdges[k]);
-        __m512i above0 = _mm512_setzero_si512(), above1 = _mm512_setzero_si512();
-        size_t gg = 0;
-        for (; gg + 2 <= groups; gg += 2) {
-            const float *p = d + gg * 16;
-            above0 = count_lanes(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(p), edge, _CMP_GT_OQ), one);
-            above1 = count_lanes(above1, _mm512_cmp_ps_mask(_mm512_loadu_ps(p + 16), edge, _CMP_GT_OQ), one);
+    counts[0] = nonzero;
+    int top = 1;
+    while (top < EDGES && kEdges[top] < block_max) top++;
+    for (int k = top; k < EDGES; k++) counts[k] = 0;
+    int k = 1;
+    for (; k + 1 < top; k += 2) {
+        const __m512i e0 = _mm512_set1_epi32(kEdgeBits[k]), e1 = _mm512_set1_epi32(kEdgeBits[k + 1]);
+        __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
+        for (size_t gg = 0; gg < groups; gg++) {
+            const __m512i v = _mm512_castps_si512(_mm512_loadu_ps(d + gg * 16));
+            c0 = _mm512_sub_epi32(c0, _mm512_srai_epi32(_mm512_sub_epi32(e0, v), 31));
+            c1 = _mm512_sub_epi32(c1, _mm512_srai_epi32(_mm512_sub_epi32(e1, v), 31));
         }
-        for (; gg < groups; gg++)
-            above0 = count_lanes(above0, _mm512_cmp_ps_mask(_mm512_loadu_ps(d + gg * 16), edge, _CMP_GT_OQ), one);
-        counts[k] = hsum512_epi32(_mm512_add_epi32(above0, above1));
+        counts[k] = hsum512_epi32(c0);
+        counts[k + 1] = hsum512_epi32(c1);
+    }
+    for (; k < top; k++) {
+        const __m512i e0 = _mm512_set1_epi32(kEdgeBits[k]);
+        __m512i c0 = _mm512_setzero_si512();
+        for (size_t gg = 0; gg < groups; gg++)
+            c0 = _mm512_sub_epi32(c0, _mm512_srai_epi32(_mm512_sub_epi32(e0, _mm512_castps_si512(_mm512_loadu_ps(d + gg * 16))), 31));
+        counts[k] = hsum512_epi32(c0);
     }
     finish_block(s, counts, fast_pairs, d, groups * 16, block_max, running_max, scalar_max, scalar_index);
 }
@@ -498,16 +551,20 @@ static int raw_grid(int code) {
     return code == CKD_RAW_F32 ? CKD_GRID_F32 : code == CKD_RAW_F16 ? CKD_GRID_F16 : CKD_GRID_BF16;
 }
 
-#define RAW_CASE(TA, TB) \
-    AVX512 static void block_compare_raw_##TA##_##TB(const void *ra, const void *rb, float *d, size_t n, float atol, \
-                                                     float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) { \
+#define RAW_CASE_AT(TARGET, NAME, TA, TB, BF16_INSN) \
+    TARGET static void NAME(const void *ra, const void *rb, float *d, size_t n, float atol, \
+                            float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) { \
         const int gb = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TB); \
         const int ga = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TA); \
-        block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, s, c); \
+        block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, BF16_INSN, s, c); \
     }
+#define RAW_CASE(TA, TB) RAW_CASE_AT(AVX512, block_compare_raw_##TA##_##TB, TA, TB, 0)
 RAW_CASE(F32, F32) RAW_CASE(F32, F16) RAW_CASE(F32, BF16)
 RAW_CASE(F16, F32) RAW_CASE(F16, F16) RAW_CASE(F16, BF16)
 RAW_CASE(BF16, F32) RAW_CASE(BF16, F16) RAW_CASE(BF16, BF16)
+// F16 against BF16 with vcvtneps2bf16 (AVX512_BF16) for the BF16 side of the cast check.
+RAW_CASE_AT(AVX512BF16, block_compare_raw_F16_BF16_insn, F16, BF16, 1)
+RAW_CASE_AT(AVX512BF16, block_compare_raw_BF16_F16_insn, BF16, F16, 1)
 
 static int has_avx2(void) {
     static int cached = -1;
@@ -534,6 +591,19 @@ int ckd_simd_level(void) {
 #endif
 }
 
+int ckd_avx512bf16_available(void) {
+#ifdef CKD_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = ckd_simd_level() >= 2 && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, float atol, float rtol,
                           float running_max, int with_sums, ckd_block_stats *s) {
 #ifdef CKD_X86
@@ -553,8 +623,8 @@ void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, flo
     ckd_block_compare_portable(a, b, d, n, atol, rtol, running_max, with_sums, s);
 }
 
-int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
-                          float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
+int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
+                                float atol, float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
 #ifdef CKD_X86
     if (ckd_simd_level() < 2 || !ckd_f16c_available() || n > 4096) return 0;
     typedef void (*raw_fn)(const void *, const void *, float *, size_t, float, float, float, ckd_block_stats *, ckd_cast_counts *);
@@ -564,12 +634,23 @@ int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float 
         {block_compare_raw_BF16_F32, block_compare_raw_BF16_F16, block_compare_raw_BF16_BF16},
     };
     if (ta < CKD_RAW_F32 || ta > CKD_RAW_BF16 || tb < CKD_RAW_F32 || tb > CKD_RAW_BF16) return 0;
-    table[ta - 1][tb - 1](ra, rb, d, n, atol, rtol, running_max, s, c);
+    raw_fn fn = table[ta - 1][tb - 1];
+    if (bf16_instruction && ckd_avx512bf16_available()) {
+        if (ta == CKD_RAW_F16 && tb == CKD_RAW_BF16) fn = block_compare_raw_F16_BF16_insn;
+        if (ta == CKD_RAW_BF16 && tb == CKD_RAW_F16) fn = block_compare_raw_BF16_F16_insn;
+    }
+    fn(ra, rb, d, n, atol, rtol, running_max, s, c);
     return 1;
 #else
-    (void)ra; (void)ta; (void)rb; (void)tb; (void)d; (void)n; (void)atol; (void)rtol; (void)running_max; (void)s; (void)c;
+    (void)bf16_instruction; (void)ra; (void)ta; (void)rb; (void)tb; (void)d; (void)n; (void)atol; (void)rtol;
+    (void)running_max; (void)s; (void)c;
     return 0;
 #endif
+}
+
+int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
+                          float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
+    return ckd_block_compare_raw_using(1, ra, ta, rb, tb, d, n, atol, rtol, running_max, s, c);
 }
 
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,

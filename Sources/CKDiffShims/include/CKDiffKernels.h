@@ -120,5 +120,11 @@ enum { CKD_RAW_F32 = 1, CKD_RAW_F16 = 2, CKD_RAW_BF16 = 3 };
 /// caller then decodes and uses the separate routines.
 int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
                           float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
+/// ckd_block_compare_raw, with `bf16_instruction` 0 to keep the kernels that round to bfloat16
+/// by integer arithmetic even where vcvtneps2bf16 exists (for tests; both give the same results).
+int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
+                                float atol, float rtol, float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
+/// Whether this CPU has AVX512_BF16 (vcvtneps2bf16), used by the F16-against-BF16 fused kernels.
+int ckd_avx512bf16_available(void);
 
 #endif
