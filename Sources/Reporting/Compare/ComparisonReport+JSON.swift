@@ -11,3 +11,5 @@ extension ComparisonReport {
         try JSONDecoder().decode(ComparisonReport.self, from: data)
     }
 }
+
+extension ComparisonReport.TensorEntry: JSONConcurrentlyEncodable {}

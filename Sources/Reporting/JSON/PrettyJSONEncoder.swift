@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Writes `Encodable` values as JSON text: keys sorted, two-space indentation, `"key" : value`.
 ///
 /// The report files are the only JSON ckdiff writes, and they are big (about 1.7 KB per tensor
@@ -48,6 +51,7 @@ enum JSONNode {
         case let v as Bool: return .literal(v ? "true" : "false")
         case let v as Double: return try .literal(JSONNode.number(v, path: path))
         case let v as Float: return try .literal(JSONNode.number(v, path: path))
+        case let v as any JSONChunkedArray: return .array(JSONArrayStorage(try v.jsonNodes(path: path)))
         default:
             let encoder = JSONNodeEncoder(codingPath: path)
             try value.encode(to: encoder)
@@ -74,7 +78,91 @@ final class JSONObjectStorage {
 
 /// The elements of an array.
 final class JSONArrayStorage {
-    var elements: [JSONNode] = []
+    var elements: [JSONNode]
+
+    init(_ elements: [JSONNode] = []) {
+        self.elements = elements
+    }
+}
+
+/// A report entry whose `encode(to:)` may run on several threads at once (a value type that reads
+/// only itself). Arrays of them long enough to be worth it (the `tensors` of a report) are encoded
+/// in chunks on all cores, each element exactly as `Array`'s own `encode(to:)` would.
+protocol JSONConcurrentlyEncodable: Encodable, Sendable {}
+
+/// Arrays that ``JSONNode/of(_:path:)`` encodes in chunks.
+protocol JSONChunkedArray {
+    func jsonNodes(path: [any CodingKey]) throws -> [JSONNode]
+}
+
+extension Array: JSONChunkedArray where Element: JSONConcurrentlyEncodable {
+    func jsonNodes(path: [any CodingKey]) throws -> [JSONNode] {
+        let chunks = JSONChunks(count: count)
+        let results = JSONChunkResults<[JSONNode]>(chunks.count)
+        try self.withUnsafeBufferPointer { buffer in
+            let elements = JSONUnsafeElements(buffer)
+            try chunks.run(results) { range in
+                try range.map { try JSONNode.of(elements.buffer[$0], path: path + [JSONPathKey(intValue: $0)]) }
+            }
+        }
+        return results.values.flatMap { $0 }
+    }
+}
+
+/// How a long array is cut: one chunk below 512 elements, else as many as cores (at most 8).
+struct JSONChunks {
+    let ranges: [Range<Int>]
+    var count: Int { ranges.count }
+
+    init(count: Int) {
+        let parts = count < 512 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        ranges = (0..<parts).map { count * $0 / parts..<count * ($0 + 1) / parts }
+    }
+
+    /// Runs `body` on every range, concurrently when there are several, and stores each result in
+    /// its slot; rethrows the first range's error.
+    func run<T>(_ results: JSONChunkResults<T>, _ body: @escaping (Range<Int>) throws -> T) throws {
+        if ranges.count == 1 {
+            results.set(0, Result { try body(ranges[0]) })
+        } else {
+            let ranges = self.ranges
+            let work = JSONUnchecked(body)
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+                results.set(index, Result { try work.value(ranges[index]) })
+            }
+        }
+        try results.check()
+    }
+}
+
+/// One result slot per chunk, each written by one thread.
+final class JSONChunkResults<T>: @unchecked Sendable {
+    private var slots: [Result<T, any Error>?]
+
+    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<T, any Error>) {
+        slots.withUnsafeMutableBufferPointer { $0[index] = result }
+    }
+
+    func check() throws {
+        for slot in slots { if case .failure(let error)? = slot { throw error } }
+    }
+
+    /// The values in chunk order (after ``check()``).
+    var values: [T] { slots.compactMap { try? $0?.get() } }
+}
+
+/// A value handed to the chunk threads, which only read it.
+struct JSONUnchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// An array's storage, read by the chunk threads while the array is alive.
+struct JSONUnsafeElements<Element>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Element>
+    init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
 }
 
 /// The `Encoder` handed to `encode(to:)`: it records the container or value the type writes.
@@ -250,10 +338,20 @@ struct JSONTextWriter {
                 return
             }
             bytes.append(UInt8(ascii: "["))
-            for (index, element) in storage.elements.enumerated() {
-                bytes.append(contentsOf: index == 0 ? "\n".utf8 : ",\n".utf8)
-                indent(depth + 1)
-                write(element, depth: depth + 1)
+            let elements = storage.elements
+            let chunks = JSONChunks(count: elements.count)
+            if chunks.count == 1 {
+                writeElements(elements, 0..<elements.count, depth: depth)
+            } else {
+                // Each chunk spelled by its own writer, then joined in order: the same bytes.
+                let results = JSONChunkResults<[UInt8]>(chunks.count)
+                let shared = JSONUnchecked(elements)
+                try? chunks.run(results) { range in
+                    var writer = JSONTextWriter()
+                    writer.writeElements(shared.value, range, depth: depth)
+                    return writer.bytes
+                }
+                for chunk in results.values { bytes.append(contentsOf: chunk) }
             }
             bytes.append(UInt8(ascii: "\n"))
             indent(depth)
@@ -275,6 +373,15 @@ struct JSONTextWriter {
             bytes.append(UInt8(ascii: "\n"))
             indent(depth)
             bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// The elements in `range` of an array, each after its separator and indentation.
+    mutating func writeElements(_ elements: [JSONNode], _ range: Range<Int>, depth: Int) {
+        for index in range {
+            bytes.append(contentsOf: index == 0 ? "\n".utf8 : ",\n".utf8)
+            indent(depth + 1)
+            write(elements[index], depth: depth + 1)
         }
     }
 
