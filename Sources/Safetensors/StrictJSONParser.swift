@@ -204,6 +204,12 @@ package struct StrictJSONParser {
             guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
+                // Without escapes (every key of a real header) the run is the whole string.
+                if scalars.isEmpty {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<position]), as: UTF8.self)
+                    position += 1
+                    return text
+                }
                 flushRun(upTo: position, into: &scalars)
                 position += 1
                 return String(scalars)
