@@ -380,7 +380,15 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     // opposite signs, which need a zero in B (forward) or in A (reverse): those blocks are
     // corrected in the recount below.
     const int fwd_bits = grid_b == CKD_GRID_F16 || (grid_b == CKD_GRID_BF16 && ta == CKD_RAW_F16 && bf16_insn);
-    const int rev_bits = grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn);
+    // Checks that need no work per element. On the binary32 grid r(x) = x, so "b = r(a)" is
+    // "b = a", which holds exactly where |d| = 0. And when B is BF16 and A is F16, r_F16(b) = b
+    // for every finite BF16 value in the F16 range (a BF16 value that close to an F16 one has at
+    // most 8 significant bits at a place value of at least 2^-24), so where every b = r_BF16(a),
+    // a = r_F16(b) holds exactly where a = b (a b past the F16 range gives infinity, never a):
+    // the reverse count is the count of |d| = 0, and the block is checked again only otherwise.
+    const int fwd_derived = grid_b == CKD_GRID_F32, rev_derived = grid_a == CKD_GRID_F32;
+    const int rev_after = ta == CKD_RAW_F16 && tb == CKD_RAW_BF16;
+    const int rev_bits = !rev_after && (grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn));
     // Finite F16 values never pass the F16 range.
     const int track_beyond = ta != CKD_RAW_F16;
     float partial[(4096 / 16 + RUN16 - 1) / RUN16][5][16];
@@ -431,11 +439,11 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             // in B and are counted with the zeros below.
             if (fwd_bits)
                 same += POPCNT16(_mm256_cmpeq_epi16_mask(round_bits16(va, grid_b), load_bits16(rb, i)));
-            else if (grid_b != CKD_GRID_NONE)
+            else if (grid_b != CKD_GRID_NONE && !fwd_derived)
                 same += POPCNT16(_mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ));
             if (rev_bits)
                 reverse_same += POPCNT16(_mm256_cmpeq_epi16_mask(round_bits16(vb, grid_a), load_bits16(ra, i)));
-            else if (grid_a != CKD_GRID_NONE)
+            else if (grid_a != CKD_GRID_NONE && !rev_derived && !rev_after)
                 reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ));
             fast_pairs += 16;
         }
@@ -507,6 +515,20 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     }
     s->underflow_to_zero += under;
     s->a_beyond_f16 += beyond;
+    const uint32_t equal = (uint32_t)fast_pairs - nonzero;   // fast pairs with |d| = 0
+    if (fwd_derived) same = equal;
+    if (rev_derived) reverse_same = equal;
+    if (rev_after) {
+        if (same == (uint32_t)fast_pairs) {
+            reverse_same = equal;
+        } else {
+            for (size_t gg = 0; gg < groups; gg++) {
+                if (rare[gg / 64] & (1ull << (gg % 64))) continue;
+                __m512 va = load_raw16(ra, ta, gg * 16), vb = load_raw16(rb, tb, gg * 16);
+                reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ));
+            }
+        }
+    }
     if (grid_b != CKD_GRID_NONE) {
         int64_t e = same, f = flushed;
         c->exact += e;

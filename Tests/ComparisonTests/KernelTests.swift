@@ -163,6 +163,68 @@ struct RawKernelTests {
 
     static let combinations: [(Raw, Raw)] = Raw.allCases.flatMap { a in Raw.allCases.map { (a, $0) } }
 
+    /// Runs the fused kernel on raw data (both ways of rounding to bfloat16 where the CPU has the
+    /// instruction) and expects the results of decoding plus the portable routines. Returns the
+    /// fused cast counts of the last run, or nil on a CPU without the fused kernel.
+    @discardableResult
+    func check(_ rawA: [UInt8], _ ta: Raw, _ rawB: [UInt8], _ tb: Raw, count n: Int, running: Float,
+               _ label: String) -> ckd_cast_counts? {
+        var last: ckd_cast_counts?
+        for bf16Instruction: Int32 in ckd_avx512bf16_available() == 1 ? [0, 1] : [1] {
+            var fused = ckd_block_stats(), fusedCast = ckd_cast_counts()
+            var d = [Float](repeating: .nan, count: n)
+            let ran = rawA.withUnsafeBytes { pa in
+                rawB.withUnsafeBytes { pb in
+                    d.withUnsafeMutableBufferPointer { pd in
+                        ckd_block_compare_raw_using(bf16Instruction, pa.baseAddress, ta.rawValue, pb.baseAddress, tb.rawValue,
+                                                    pd.baseAddress, n, 1e-5, 1e-3, running, &fused, &fusedCast)
+                    }
+                }
+            }
+            // A CPU without AVX-512 has no fused kernel: the caller falls back, nothing to compare.
+            guard ran == 1 else { return nil }
+            var da = ta.decode(rawA, count: n), db = tb.decode(rawB, count: n)
+            var reference = ckd_block_stats(), referenceCast = ckd_cast_counts()
+            var dr = [Float](repeating: .nan, count: n)
+            if ta != tb { ckd_cast_check_portable(da, db, n, tb.grid, ta.grid, &referenceCast) }
+            da.withUnsafeMutableBufferPointer { pa in
+                db.withUnsafeMutableBufferPointer { pb in
+                    dr.withUnsafeMutableBufferPointer { pd in
+                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, n, 1e-5, 1e-3, running, 1, &reference)
+                    }
+                }
+            }
+            let context = "\(ta)/\(tb) \(label) n \(n) bf16 instruction \(bf16Instruction)"
+            #expect(fused.finite_pairs == reference.finite_pairs && fused.mismatched == reference.mismatched, "\(context)")
+            #expect(fused.a_nan == reference.a_nan && fused.a_inf == reference.a_inf, "\(context)")
+            #expect(fused.b_nan == reference.b_nan && fused.b_inf == reference.b_inf, "\(context)")
+            #expect(fused.new_nonfinite == reference.new_nonfinite && fused.underflow_to_zero == reference.underflow_to_zero, "\(context)")
+            #expect(fused.a_beyond_f16 == reference.a_beyond_f16, "\(context)")
+            #expect(fused.max_index == reference.max_index && fused.max_abs == reference.max_abs, "\(context)")
+            let hf = withUnsafeBytes(of: fused.histogram) { Array($0.bindMemory(to: Int64.self)) }
+            let hr = withUnsafeBytes(of: reference.histogram) { Array($0.bindMemory(to: Int64.self)) }
+            #expect(hf == hr, "\(context)")
+            func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-6 * max(1e-30, abs(y)) }
+            // Σab can cancel (a value of 70000 in A over a small one in B): its float runs are
+            // accurate relative to Σ|ab|, not to Σab itself.
+            var sumAbsAB = 0.0
+            for (x, y) in zip(da, db) where x.isFinite && y.isFinite { sumAbsAB += abs(Double(x) * Double(y)) }
+            #expect(close(fused.sum_abs, reference.sum_abs) && close(fused.sum_aa, reference.sum_aa), "\(context)")
+            #expect(close(fused.sum_bb, reference.sum_bb), "\(context)")
+            #expect(abs(fused.sum_ab - reference.sum_ab) <= 1e-6 * max(1e-30, sumAbsAB),
+                    "\(context): Σab \(fused.sum_ab) against \(reference.sum_ab), Σ|ab| \(sumAbsAB)")
+            #expect(close(fused.sum_dd, reference.sum_dd), "\(context)")
+            if ta != tb {
+                #expect(fusedCast.exact == referenceCast.exact && fusedCast.overflow == referenceCast.overflow, "\(context)")
+                #expect(fusedCast.flushed == referenceCast.flushed && fusedCast.nan == referenceCast.nan, "\(context)")
+                #expect(fusedCast.mismatch == referenceCast.mismatch, "\(context)")
+                #expect(fusedCast.reverse_mismatch == referenceCast.reverse_mismatch, "\(context)")
+            }
+            last = fusedCast
+        }
+        return last
+    }
+
     @Test("counts, maximum, histogram and cast counts equal the decode-then-portable path; sums to 1e-6",
           arguments: combinations)
     func agrees(ta: Raw, tb: Raw) throws {
@@ -189,60 +251,37 @@ struct RawKernelTests {
                 default: a[i] = 1e-7
                 }
             }
-            let rawA = ta.encode(a), rawB = tb.encode(b)
-            let running: Float = trial % 2 == 0 ? 0 : 1e-3
-            // Both ways of rounding to bfloat16 where the CPU has the instruction, else the one it runs.
-            for bf16Instruction: Int32 in ckd_avx512bf16_available() == 1 ? [0, 1] : [1] {
-            var fused = ckd_block_stats(), fusedCast = ckd_cast_counts()
-            var d = [Float](repeating: .nan, count: n)
-            let ran = rawA.withUnsafeBytes { pa in
-                rawB.withUnsafeBytes { pb in
-                    d.withUnsafeMutableBufferPointer { pd in
-                        ckd_block_compare_raw_using(bf16Instruction, pa.baseAddress, ta.rawValue, pb.baseAddress, tb.rawValue,
-                                                    pd.baseAddress, n, 1e-5, 1e-3, running, &fused, &fusedCast)
-                    }
-                }
-            }
-            // A CPU without AVX-512 has no fused kernel: the caller falls back, nothing to compare.
-            guard ran == 1 else { return }
-            var da = ta.decode(rawA, count: n), db = tb.decode(rawB, count: n)
-            var reference = ckd_block_stats(), referenceCast = ckd_cast_counts()
-            var dr = [Float](repeating: .nan, count: n)
-            if ta != tb { ckd_cast_check_portable(da, db, n, tb.grid, ta.grid, &referenceCast) }
-            da.withUnsafeMutableBufferPointer { pa in
-                db.withUnsafeMutableBufferPointer { pb in
-                    dr.withUnsafeMutableBufferPointer { pd in
-                        ckd_block_compare_portable(pa.baseAddress, pb.baseAddress, pd.baseAddress, n, 1e-5, 1e-3, running, 1, &reference)
-                    }
-                }
-            }
-            let context = "\(ta)/\(tb) trial \(trial) n \(n) bf16 instruction \(bf16Instruction)"
-            #expect(fused.finite_pairs == reference.finite_pairs && fused.mismatched == reference.mismatched, "\(context)")
-            #expect(fused.a_nan == reference.a_nan && fused.a_inf == reference.a_inf, "\(context)")
-            #expect(fused.b_nan == reference.b_nan && fused.b_inf == reference.b_inf, "\(context)")
-            #expect(fused.new_nonfinite == reference.new_nonfinite && fused.underflow_to_zero == reference.underflow_to_zero, "\(context)")
-            #expect(fused.a_beyond_f16 == reference.a_beyond_f16, "\(context)")
-            #expect(fused.max_index == reference.max_index && fused.max_abs == reference.max_abs, "\(context)")
-            let hf = withUnsafeBytes(of: fused.histogram) { Array($0.bindMemory(to: Int64.self)) }
-            let hr = withUnsafeBytes(of: reference.histogram) { Array($0.bindMemory(to: Int64.self)) }
-            #expect(hf == hr, "\(context)")
-            func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-6 * max(1e-30, abs(y)) }
-            // Σab can cancel (a value of 70000 in A over a small one in B): its float runs are
-            // accurate relative to Σ|ab|, not to Σab itself.
-            var sumAbsAB = 0.0
-            for (x, y) in zip(da, db) where x.isFinite && y.isFinite { sumAbsAB += abs(Double(x) * Double(y)) }
-            #expect(close(fused.sum_abs, reference.sum_abs) && close(fused.sum_aa, reference.sum_aa), "\(context)")
-            #expect(close(fused.sum_bb, reference.sum_bb), "\(context)")
-            #expect(abs(fused.sum_ab - reference.sum_ab) <= 1e-6 * max(1e-30, sumAbsAB),
-                    "\(context): Σab \(fused.sum_ab) against \(reference.sum_ab), Σ|ab| \(sumAbsAB)")
-            #expect(close(fused.sum_dd, reference.sum_dd), "\(context)")
-            if ta != tb {
-                #expect(fusedCast.exact == referenceCast.exact && fusedCast.overflow == referenceCast.overflow, "\(context)")
-                #expect(fusedCast.flushed == referenceCast.flushed && fusedCast.nan == referenceCast.nan, "\(context)")
-                #expect(fusedCast.mismatch == referenceCast.mismatch, "\(context)")
-                #expect(fusedCast.reverse_mismatch == referenceCast.reverse_mismatch, "\(context)")
-            }
-            }
+            check(ta.encode(a), ta, tb.encode(b), tb, count: n, running: trial % 2 == 0 ? 0 : 1e-3, "trial \(trial)")
+        }
+    }
+
+    /// x rounded to bfloat16 (to nearest, ties to even), as stored bytes; x finite.
+    static func bf16Rounded(_ values: [Float]) -> [UInt8] {
+        values.flatMap { x -> [UInt8] in
+            let u = x.bitPattern
+            let r = UInt16(truncatingIfNeeded: (u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
+            return withUnsafeBytes(of: r.littleEndian, Array.init)
+        }
+    }
+
+    @Test("F16 against its exact BF16 cast: the reverse count, taken from |d| = 0 when every element is exact, equals the element-wise check")
+    func exactBF16Cast() throws {
+        var rng = SeededGenerator(seed: 77)
+        // F16 values whose BF16 rounding leaves the F16 range (65504 -> 65536) or that are F16
+        // subnormals, zeros of both signs, values exact in BF16, and random ones.
+        let special: [Float] = [65504, -65504, 65472, 6e-8, -6e-8, 3e-5, 1e-6, 0, -0.0, 1, -2.5, 0.375, 1024]
+        for trial in 0..<6 {
+            let n = trial == 0 ? 4096 : 16 + Int(rng.next() % 4080)
+            var a = (0..<n).map { _ in rng.normal(trial < 3 ? 0.02 : 3000) }
+            for (k, value) in special.enumerated() where k < n { a[(k * 997) % n] = value }
+            let rawA = Raw.f16.encode(a)
+            let exact = Self.bf16Rounded(Raw.f16.decode(rawA, count: n))
+            guard let counts = check(rawA, .f16, exact, .bf16, count: n, running: 0, "exact cast \(trial)") else { return }
+            #expect(counts.exact == Int64(n) && counts.mismatch == 0, "every element is an exact cast")
+            // One element off the cast: the block is checked again element by element.
+            var broken = exact
+            broken[2 * (n / 2)] ^= 1
+            check(rawA, .f16, broken, .bf16, count: n, running: 0, "one element off \(trial)")
         }
     }
 }
