@@ -370,8 +370,8 @@ static void compare_raw_scalar(const void *ra, int ta, const void *rb, int tb, f
 
 AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         const void *ra, const int ta, const void *rb, const int tb, float *d, size_t n, float atol, float rtol,
-        float running_max, const int grid_b, const int grid_a, const int bf16_insn, ckd_block_stats *s,
-        ckd_cast_counts *c) {
+        float running_max, const int grid_b, const int grid_a, const int bf16_insn, const int derive_reverse,
+        ckd_block_stats *s, ckd_cast_counts *c) {
     const __m512 inf = _mm512_set1_ps(INFINITY);
     const __m512 vzero = _mm512_setzero_ps(), vf16max = _mm512_set1_ps(65504.0f);
     const __m512 vatol = _mm512_set1_ps(atol), vrtol = _mm512_set1_ps(rtol);
@@ -386,8 +386,10 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     // most 8 significant bits at a place value of at least 2^-24), so where every b = r_BF16(a),
     // a = r_F16(b) holds exactly where a = b (a b past the F16 range gives infinity, never a):
     // the reverse count is the count of |d| = 0, and the block is checked again only otherwise.
+    // That is done when the caller expects an exact cast (`derive_reverse`: so far every block
+    // of the tensor was one); otherwise the reverse check runs element by element in the loop.
     const int fwd_derived = grid_b == CKD_GRID_F32, rev_derived = grid_a == CKD_GRID_F32;
-    const int rev_after = ta == CKD_RAW_F16 && tb == CKD_RAW_BF16;
+    const int rev_after = derive_reverse && ta == CKD_RAW_F16 && tb == CKD_RAW_BF16;
     const int rev_bits = !rev_after && (grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn));
     // Finite F16 values never pass the F16 range.
     const int track_beyond = ta != CKD_RAW_F16;
@@ -573,20 +575,24 @@ static int raw_grid(int code) {
     return code == CKD_RAW_F32 ? CKD_GRID_F32 : code == CKD_RAW_F16 ? CKD_GRID_F16 : CKD_GRID_BF16;
 }
 
-#define RAW_CASE_AT(TARGET, NAME, TA, TB, BF16_INSN) \
+#define RAW_CASE_AT(TARGET, NAME, TA, TB, BF16_INSN, DERIVE) \
     TARGET static void NAME(const void *ra, const void *rb, float *d, size_t n, float atol, \
                             float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) { \
         const int gb = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TB); \
         const int ga = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TA); \
-        block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, BF16_INSN, s, c); \
+        block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, BF16_INSN, \
+                               DERIVE, s, c); \
     }
-#define RAW_CASE(TA, TB) RAW_CASE_AT(AVX512, block_compare_raw_##TA##_##TB, TA, TB, 0)
+#define RAW_CASE(TA, TB) RAW_CASE_AT(AVX512, block_compare_raw_##TA##_##TB, TA, TB, 0, 0)
 RAW_CASE(F32, F32) RAW_CASE(F32, F16) RAW_CASE(F32, BF16)
 RAW_CASE(F16, F32) RAW_CASE(F16, F16) RAW_CASE(F16, BF16)
 RAW_CASE(BF16, F32) RAW_CASE(BF16, F16) RAW_CASE(BF16, BF16)
-// F16 against BF16 with vcvtneps2bf16 (AVX512_BF16) for the BF16 side of the cast check.
-RAW_CASE_AT(AVX512BF16, block_compare_raw_F16_BF16_insn, F16, BF16, 1)
-RAW_CASE_AT(AVX512BF16, block_compare_raw_BF16_F16_insn, BF16, F16, 1)
+// F16 against BF16 with vcvtneps2bf16 (AVX512_BF16) for the BF16 side of the cast check, and
+// F16 against BF16 expecting an exact cast (the reverse count derived).
+RAW_CASE_AT(AVX512BF16, block_compare_raw_F16_BF16_insn, F16, BF16, 1, 0)
+RAW_CASE_AT(AVX512BF16, block_compare_raw_BF16_F16_insn, BF16, F16, 1, 0)
+RAW_CASE_AT(AVX512, block_compare_raw_F16_BF16_derived, F16, BF16, 0, 1)
+RAW_CASE_AT(AVX512BF16, block_compare_raw_F16_BF16_insn_derived, F16, BF16, 1, 1)
 
 static int has_avx2(void) {
     static int cached = -1;
@@ -645,7 +651,7 @@ void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, flo
     ckd_block_compare_portable(a, b, d, n, atol, rtol, running_max, with_sums, s);
 }
 
-int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
+int ckd_block_compare_raw_using(int flags, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
                                 float atol, float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
 #ifdef CKD_X86
     if (ckd_simd_level() < 2 || !ckd_f16c_available() || n > 4096) return 0;
@@ -657,14 +663,17 @@ int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, co
     };
     if (ta < CKD_RAW_F32 || ta > CKD_RAW_BF16 || tb < CKD_RAW_F32 || tb > CKD_RAW_BF16) return 0;
     raw_fn fn = table[ta - 1][tb - 1];
-    if (bf16_instruction && ckd_avx512bf16_available()) {
-        if (ta == CKD_RAW_F16 && tb == CKD_RAW_BF16) fn = block_compare_raw_F16_BF16_insn;
-        if (ta == CKD_RAW_BF16 && tb == CKD_RAW_F16) fn = block_compare_raw_BF16_F16_insn;
+    const int insn = (flags & CKD_RAW_BF16_INSTRUCTION) && ckd_avx512bf16_available();
+    const int derive = (flags & CKD_RAW_EXACT_CAST_SO_FAR) != 0;
+    if (ta == CKD_RAW_F16 && tb == CKD_RAW_BF16) {
+        fn = insn ? (derive ? block_compare_raw_F16_BF16_insn_derived : block_compare_raw_F16_BF16_insn)
+                  : (derive ? block_compare_raw_F16_BF16_derived : block_compare_raw_F16_BF16);
     }
+    if (ta == CKD_RAW_BF16 && tb == CKD_RAW_F16 && insn) fn = block_compare_raw_BF16_F16_insn;
     fn(ra, rb, d, n, atol, rtol, running_max, s, c);
     return 1;
 #else
-    (void)bf16_instruction; (void)ra; (void)ta; (void)rb; (void)tb; (void)d; (void)n; (void)atol; (void)rtol;
+    (void)flags; (void)ra; (void)ta; (void)rb; (void)tb; (void)d; (void)n; (void)atol; (void)rtol;
     (void)running_max; (void)s; (void)c;
     return 0;
 #endif
@@ -672,7 +681,7 @@ int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, co
 
 int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
                           float running_max, ckd_block_stats *s, ckd_cast_counts *c) {
-    return ckd_block_compare_raw_using(1, ra, ta, rb, tb, d, n, atol, rtol, running_max, s, c);
+    return ckd_block_compare_raw_using(CKD_RAW_BF16_INSTRUCTION, ra, ta, rb, tb, d, n, atol, rtol, running_max, s, c);
 }
 
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,

@@ -163,20 +163,23 @@ struct RawKernelTests {
 
     static let combinations: [(Raw, Raw)] = Raw.allCases.flatMap { a in Raw.allCases.map { (a, $0) } }
 
-    /// Runs the fused kernel on raw data (both ways of rounding to bfloat16 where the CPU has the
-    /// instruction) and expects the results of decoding plus the portable routines. Returns the
-    /// fused cast counts of the last run, or nil on a CPU without the fused kernel.
+    /// Runs the fused kernel on raw data with every combination of its flags (both ways of rounding
+    /// to bfloat16 where the CPU has the instruction; expecting an exact cast or not) and expects the
+    /// results of decoding plus the portable routines. Returns the fused cast counts of the last run,
+    /// or nil on a CPU without the fused kernel.
     @discardableResult
     func check(_ rawA: [UInt8], _ ta: Raw, _ rawB: [UInt8], _ tb: Raw, count n: Int, running: Float,
                _ label: String) -> ckd_cast_counts? {
         var last: ckd_cast_counts?
-        for bf16Instruction: Int32 in ckd_avx512bf16_available() == 1 ? [0, 1] : [1] {
+        let instruction = Int32(CKD_RAW_BF16_INSTRUCTION), exact = Int32(CKD_RAW_EXACT_CAST_SO_FAR)
+        let flagSets: [Int32] = ckd_avx512bf16_available() == 1 ? [0, exact, instruction, instruction | exact] : [0, exact]
+        for flags in flagSets {
             var fused = ckd_block_stats(), fusedCast = ckd_cast_counts()
             var d = [Float](repeating: .nan, count: n)
             let ran = rawA.withUnsafeBytes { pa in
                 rawB.withUnsafeBytes { pb in
                     d.withUnsafeMutableBufferPointer { pd in
-                        ckd_block_compare_raw_using(bf16Instruction, pa.baseAddress, ta.rawValue, pb.baseAddress, tb.rawValue,
+                        ckd_block_compare_raw_using(flags, pa.baseAddress, ta.rawValue, pb.baseAddress, tb.rawValue,
                                                     pd.baseAddress, n, 1e-5, 1e-3, running, &fused, &fusedCast)
                     }
                 }
@@ -194,7 +197,7 @@ struct RawKernelTests {
                     }
                 }
             }
-            let context = "\(ta)/\(tb) \(label) n \(n) bf16 instruction \(bf16Instruction)"
+            let context = "\(ta)/\(tb) \(label) n \(n) flags \(flags)"
             #expect(fused.finite_pairs == reference.finite_pairs && fused.mismatched == reference.mismatched, "\(context)")
             #expect(fused.a_nan == reference.a_nan && fused.a_inf == reference.a_inf, "\(context)")
             #expect(fused.b_nan == reference.b_nan && fused.b_inf == reference.b_inf, "\(context)")

@@ -120,9 +120,18 @@ enum { CKD_RAW_F32 = 1, CKD_RAW_F16 = 2, CKD_RAW_BF16 = 3 };
 /// caller then decodes and uses the separate routines.
 int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
                           float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
-/// ckd_block_compare_raw, with `bf16_instruction` 0 to keep the kernels that round to bfloat16
-/// by integer arithmetic even where vcvtneps2bf16 exists (for tests; both give the same results).
-int ckd_block_compare_raw_using(int bf16_instruction, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
+/// Flags of ckd_block_compare_raw_using. None changes a result, only how it is reached.
+enum {
+    /// Round to bfloat16 with vcvtneps2bf16 where the CPU has it (else by integer arithmetic).
+    CKD_RAW_BF16_INSTRUCTION = 1,
+    /// Every block of this tensor so far was an exact cast (no cast mismatch, no flush): for F16
+    /// against BF16, the reverse cast count is then taken from |d| = 0, and the block checked
+    /// element by element only if it turns out not to be one.
+    CKD_RAW_EXACT_CAST_SO_FAR = 2
+};
+/// ckd_block_compare_raw with explicit CKD_RAW_* flags (ckd_block_compare_raw passes
+/// CKD_RAW_BF16_INSTRUCTION alone).
+int ckd_block_compare_raw_using(int flags, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
                                 float atol, float rtol, float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
 /// Whether this CPU has AVX512_BF16 (vcvtneps2bf16), used by the F16-against-BF16 fused kernels.
 int ckd_avx512bf16_available(void);
