@@ -20,6 +20,10 @@ static float kEdges[EDGES];
 // The same edges as binary32 bit patterns: for non-negative finite x, x > kEdges[k] exactly when
 // the bits of x, as a signed integer, are greater than kEdgeBits[k].
 static int32_t kEdgeBits[EDGES];
+// For |d| that are binary16 values (see block_compare_raw_body): the bits of the largest binary16
+// value at or below each edge, so that for such an x, x > kEdges[k] exactly when its bits, as a
+// signed 16-bit integer, are greater than kEdgeBits16[k].
+static int16_t kEdgeBits16[EDGES];
 static const double kDecimalEdges[EDGES] = {0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
 
 __attribute__((constructor)) static void init_edges(void) {
@@ -28,6 +32,16 @@ __attribute__((constructor)) static void init_edges(void) {
         if ((double)f > kDecimalEdges[k]) f = nextafterf(f, 0.0f);
         kEdges[k] = f;
         memcpy(&kEdgeBits[k], &f, sizeof f);
+        // Finite positive binary16 values increase with their bits: the last one not above the
+        // edge, by bisection over 0 (not above any edge) to 0x7bff (65504, above every edge).
+        uint16_t lo = 0, hi = 0x7bff;
+        while (hi - lo > 1) {
+            uint16_t mid = (uint16_t)((lo + hi) / 2);
+            float v;
+            ckd_f16_to_f32_portable(&mid, &v, 1);
+            if (v > f) hi = mid; else lo = mid;
+        }
+        kEdgeBits16[k] = (int16_t)lo;
     }
 }
 
@@ -404,6 +418,8 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     const size_t groups = n / 16;
     uint64_t rare[(4096 / 16 + 63) / 64];
     memset(rare, 0, sizeof rare);
+    // Expecting an exact F16-to-BF16 cast, |d| is kept as binary16 (see below).
+    uint16_t d16[4096 + 16];
     int64_t fast_pairs = 0;
     float scalar_max = running_max;
     int64_t scalar_index = -1;
@@ -422,7 +438,8 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
                 rare[g / 64] |= 1ull << (g % 64);
                 continue;
             }
-            _mm512_storeu_ps(d + i, ad);
+            if (rev_after) _mm256_storeu_si256((__m256i *)(d16 + i), _mm512_cvtps_ph(ad, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            else _mm512_storeu_ps(d + i, ad);
             fabs_ = _mm512_add_ps(fabs_, ad);
             faa = _mm512_fmadd_ps(va, va, faa);
             fbb = _mm512_fmadd_ps(vb, vb, fbb);
@@ -469,6 +486,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             size_t i = (w * 64 + (size_t)__builtin_ctzll(bits)) * 16;
             compare_raw_scalar(ra, ta, rb, tb, d, i, 16, atol, rtol, grid_b, grid_a, s, c, &scalar_max, &scalar_index);
             memset(d + i, 0, 16 * sizeof(float));   // the histogram pass skips the group: it was counted in full
+            if (rev_after) memset(d16 + i, 0, 16 * sizeof(uint16_t));
         }
     }
     if (groups * 16 < n)
@@ -552,7 +570,33 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     int top = 1;
     while (top < EDGES && kEdges[top] < block_max) top++;
     for (int k = top; k < EDGES; k++) counts[k] = 0;
+    // Where every b = r_BF16(a) for F16 a, |d| = |a - r_BF16(a)| is a binary16 value: a normal a
+    // is m * 2^(e-10) with 11 significant bits, r keeps 8, so |d| = k * 2^(e-10) with k <= 4 and
+    // e - 10 >= -24 (and a subnormal a gives multiples of 2^-24), and vcvtps2ph kept it exactly.
+    // The histogram then counts 32 halfwords per vector. A block that was not an exact cast after
+    // all has its |d| taken again as binary32, as the loop stores them otherwise.
+    const int half_d = rev_after && same == (uint32_t)fast_pairs;
+    if (rev_after && !half_d) {
+        for (size_t gg = 0; gg < groups; gg++) {
+            if (rare[gg / 64] & (1ull << (gg % 64))) continue;
+            const size_t i = gg * 16;
+            _mm512_storeu_ps(d + i, _mm512_abs_ps(_mm512_sub_ps(load_raw16(rb, tb, i), load_raw16(ra, ta, i))));
+        }
+    }
     int k = 1;
+    if (half_d) {
+        memset(d16 + groups * 16, 0, 16 * sizeof(uint16_t));   // a zero counts nowhere
+        const size_t vectors = (groups + 1) / 2;
+        for (; k < top; k++) {
+            const __m512i e0 = _mm512_set1_epi16(kEdgeBits16[k]);
+            __m512i c0 = _mm512_setzero_si512();
+            for (size_t v = 0; v < vectors; v++)
+                c0 = _mm512_sub_epi16(c0, _mm512_srai_epi16(_mm512_sub_epi16(e0, _mm512_loadu_si512(d16 + 32 * v)), 15));
+            // 16-bit lanes hold at most 4096 / 32 = 128; summed in pairs into 32-bit lanes.
+            counts[k] = hsum512_epi32(_mm512_madd_epi16(c0, _mm512_set1_epi16(1)));
+        }
+        if (block_max > running_max) ckd_f16_to_f32(d16, d, groups * 16);   // for the index of the maximum
+    }
     for (; k + 1 < top; k += 2) {
         const __m512i e0 = _mm512_set1_epi32(kEdgeBits[k]), e1 = _mm512_set1_epi32(kEdgeBits[k + 1]);
         __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
