@@ -384,7 +384,7 @@ static void compare_raw_scalar(const void *ra, int ta, const void *rb, int tb, f
 
 AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         const void *ra, const int ta, const void *rb, const int tb, float *d, size_t n, float atol, float rtol,
-        float running_max, const int grid_b, const int grid_a, const int bf16_insn, const int derive_reverse,
+        float running_max, const int grid_b, const int grid_a, const int bf16_insn, const int expect_cast,
         ckd_block_stats *s, ckd_cast_counts *c) {
     const __m512 inf = _mm512_set1_ps(INFINITY);
     const __m512 vzero = _mm512_setzero_ps(), vf16max = _mm512_set1_ps(65504.0f);
@@ -394,17 +394,21 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     // opposite signs, which need a zero in B (forward) or in A (reverse): those blocks are
     // corrected in the recount below.
     const int fwd_bits = grid_b == CKD_GRID_F16 || (grid_b == CKD_GRID_BF16 && ta == CKD_RAW_F16 && bf16_insn);
-    // Checks that need no work per element. On the binary32 grid r(x) = x, so "b = r(a)" is
-    // "b = a", which holds exactly where |d| = 0. And when B is BF16 and A is F16, r_F16(b) = b
-    // for every finite BF16 value in the F16 range (a BF16 value that close to an F16 one has at
-    // most 8 significant bits at a place value of at least 2^-24), so where every b = r_BF16(a),
-    // a = r_F16(b) holds exactly where a = b (a b past the F16 range gives infinity, never a):
-    // the reverse count is the count of |d| = 0, and the block is checked again only otherwise.
-    // That is done when the caller expects an exact cast (`derive_reverse`: so far every block
-    // of the tensor was one); otherwise the reverse check runs element by element in the loop.
+    // Checks that need no work per element: on the binary32 grid r(x) = x, so "b = r(a)" is
+    // "b = a", which holds exactly where |d| = 0.
     const int fwd_derived = grid_b == CKD_GRID_F32, rev_derived = grid_a == CKD_GRID_F32;
-    const int rev_after = derive_reverse && ta == CKD_RAW_F16 && tb == CKD_RAW_BF16;
-    const int rev_bits = !rev_after && (grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn));
+    // The exact-cast mode, for F16 A against BF16 B when the caller expects B = r_BF16(A) (every
+    // block of the tensor so far was an exact cast, `expect_cast`). Where every b = r_BF16(a):
+    // - r_F16(b) = b for every finite BF16 value in the F16 range (a BF16 value that close to an
+    //   F16 one has at most 8 significant bits at a place value of at least 2^-24), so a = r_F16(b)
+    //   holds exactly where a = b (a b past the F16 range gives infinity, never a): the reverse
+    //   count is the count of |d| = 0;
+    // - b is zero only where a is: no underflow, no flush, no signed-zero correction;
+    // - |d| is a binary16 value (see the histogram below).
+    // So the loop does none of that work, and a block that turns out not to be an exact cast
+    // (same < fast pairs) is taken again: reverse check, zeros in B and |d| as binary32.
+    const int cast_mode = expect_cast && ta == CKD_RAW_F16 && tb == CKD_RAW_BF16;
+    const int rev_bits = !cast_mode && (grid_a == CKD_GRID_F16 || (grid_a == CKD_GRID_BF16 && tb == CKD_RAW_F16 && bf16_insn));
     // Finite F16 values never pass the F16 range.
     const int track_beyond = ta != CKD_RAW_F16;
     float partial[(4096 / 16 + RUN16 - 1) / RUN16][5][16];
@@ -418,7 +422,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     const size_t groups = n / 16;
     uint64_t rare[(4096 / 16 + 63) / 64];
     memset(rare, 0, sizeof rare);
-    // Expecting an exact F16-to-BF16 cast, |d| is kept as binary16 (see below).
+    // In the exact-cast mode |d| is kept as binary16 (see the histogram below).
     uint16_t d16[4096 + 16];
     int64_t fast_pairs = 0;
     float scalar_max = running_max;
@@ -438,7 +442,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
                 rare[g / 64] |= 1ull << (g % 64);
                 continue;
             }
-            if (rev_after) _mm256_storeu_si256((__m256i *)(d16 + i), _mm512_cvtps_ph(ad, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            if (cast_mode) _mm256_storeu_si256((__m256i *)(d16 + i), _mm512_cvtps_ph(ad, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
             else _mm512_storeu_ps(d + i, ad);
             fabs_ = _mm512_add_ps(fabs_, ad);
             faa = _mm512_fmadd_ps(va, va, faa);
@@ -450,7 +454,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             __m512 thr = _mm512_fmadd_ps(vrtol, aa, vatol);
             mism += POPCNT16(_mm512_cmp_ps_mask(ad, thr, _CMP_GT_OQ));
             nonzero += POPCNT16(_mm512_cmp_ps_mask(ad, vzero, _CMP_GT_OQ));
-            if (!rev_after) bmin = _mm512_min_ps(bmin, _mm512_abs_ps(vb));
+            if (!cast_mode) bmin = _mm512_min_ps(bmin, _mm512_abs_ps(vb));
             if (track_beyond) amax = _mm512_max_ps(amax, aa);
             if (rev_bits) amin = _mm512_min_ps(amin, aa);
             // The cast check: here every value is finite, so only exact and flushed can happen
@@ -462,7 +466,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
                 same += POPCNT16(_mm512_cmp_ps_mask(vb, ckd_round_finite_to_grid_avx512(va, grid_b), _CMP_EQ_OQ));
             if (rev_bits)
                 reverse_same += POPCNT16(_mm256_cmpeq_epi16_mask(round_bits16(vb, grid_a), load_bits16(ra, i)));
-            else if (grid_a != CKD_GRID_NONE && !rev_derived && !rev_after)
+            else if (grid_a != CKD_GRID_NONE && !rev_derived && !cast_mode)
                 reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ));
             fast_pairs += 16;
         }
@@ -486,7 +490,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
             size_t i = (w * 64 + (size_t)__builtin_ctzll(bits)) * 16;
             compare_raw_scalar(ra, ta, rb, tb, d, i, 16, atol, rtol, grid_b, grid_a, s, c, &scalar_max, &scalar_index);
             memset(d + i, 0, 16 * sizeof(float));   // the histogram pass skips the group: it was counted in full
-            if (rev_after) memset(d16 + i, 0, 16 * sizeof(uint16_t));
+            if (cast_mode) memset(d16 + i, 0, 16 * sizeof(uint16_t));
         }
     }
     if (groups * 16 < n)
@@ -502,10 +506,9 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     s->mismatched += mism;
     // The rare counts, from the groups of pass 1 (rare groups were counted in full above).
     int64_t under = 0, beyond = 0, flushed = 0;
-    // Expecting an exact F16-to-BF16 cast, zeros in B are not looked for in the loop: where every
-    // b = r_BF16(a), b is zero only where a is (BF16 holds every F16 value's magnitude), so there is
-    // no underflow, no flush and no signed-zero correction. Otherwise every group is counted again.
-    const int any_b_zero = rev_after ? same != (uint32_t)fast_pairs : _mm512_reduce_min_ps(bmin) == 0.0f;
+    // In the exact-cast mode zeros in B are not looked for in the loop; every group is counted
+    // again if the block is not an exact cast after all.
+    const int any_b_zero = cast_mode ? same != (uint32_t)fast_pairs : _mm512_reduce_min_ps(bmin) == 0.0f;
     const int any_a_zero = rev_bits && _mm512_reduce_min_ps(amin) == 0.0f;
     const int any_beyond = track_beyond && _mm512_reduce_max_ps(amax) > 65504.0f;
     if (any_b_zero || any_a_zero || any_beyond) {
@@ -541,7 +544,7 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     const uint32_t equal = (uint32_t)fast_pairs - nonzero;   // fast pairs with |d| = 0
     if (fwd_derived) same = equal;
     if (rev_derived) reverse_same = equal;
-    if (rev_after) {
+    if (cast_mode) {
         if (same == (uint32_t)fast_pairs) {
             reverse_same = equal;
         } else {
@@ -575,8 +578,8 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     // e - 10 >= -24 (and a subnormal a gives multiples of 2^-24), and vcvtps2ph kept it exactly.
     // The histogram then counts 32 halfwords per vector. A block that was not an exact cast after
     // all has its |d| taken again as binary32, as the loop stores them otherwise.
-    const int half_d = rev_after && same == (uint32_t)fast_pairs;
-    if (rev_after && !half_d) {
+    const int half_d = cast_mode && same == (uint32_t)fast_pairs;
+    if (cast_mode && !half_d) {
         for (size_t gg = 0; gg < groups; gg++) {
             if (rare[gg / 64] & (1ull << (gg % 64))) continue;
             const size_t i = gg * 16;
@@ -622,13 +625,13 @@ static int raw_grid(int code) {
     return code == CKD_RAW_F32 ? CKD_GRID_F32 : code == CKD_RAW_F16 ? CKD_GRID_F16 : CKD_GRID_BF16;
 }
 
-#define RAW_CASE_AT(TARGET, NAME, TA, TB, BF16_INSN, DERIVE) \
+#define RAW_CASE_AT(TARGET, NAME, TA, TB, BF16_INSN, EXPECT_CAST) \
     TARGET static void NAME(const void *ra, const void *rb, float *d, size_t n, float atol, \
                             float rtol, float running_max, ckd_block_stats *s, ckd_cast_counts *c) { \
         const int gb = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TB); \
         const int ga = CKD_RAW_##TA == CKD_RAW_##TB ? CKD_GRID_NONE : raw_grid(CKD_RAW_##TA); \
         block_compare_raw_body(ra, CKD_RAW_##TA, rb, CKD_RAW_##TB, d, n, atol, rtol, running_max, gb, ga, BF16_INSN, \
-                               DERIVE, s, c); \
+                               EXPECT_CAST, s, c); \
     }
 #define RAW_CASE(TA, TB) RAW_CASE_AT(AVX512, block_compare_raw_##TA##_##TB, TA, TB, 0, 0)
 RAW_CASE(F32, F32) RAW_CASE(F32, F16) RAW_CASE(F32, BF16)

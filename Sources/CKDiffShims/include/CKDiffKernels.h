@@ -124,9 +124,10 @@ int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float 
 enum {
     /// Round to bfloat16 with vcvtneps2bf16 where the CPU has it (else by integer arithmetic).
     CKD_RAW_BF16_INSTRUCTION = 1,
-    /// Every block of this tensor so far was an exact cast (no cast mismatch, no flush): for F16
-    /// against BF16, the reverse cast count is then taken from |d| = 0, and the block checked
-    /// element by element only if it turns out not to be one.
+    /// Every block of this tensor so far was an exact cast (no cast mismatch, no flush). For F16
+    /// against BF16 the kernel then expects another: it takes the reverse cast count from |d| = 0,
+    /// looks for no zeros in B and keeps |d| as binary16, and goes over the block again only if it
+    /// turns out not to be one.
     CKD_RAW_EXACT_CAST_SO_FAR = 2
 };
 /// ckd_block_compare_raw with explicit CKD_RAW_* flags (ckd_block_compare_raw passes
