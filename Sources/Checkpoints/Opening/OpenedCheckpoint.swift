@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A checkpoint opened together with what its names and shapes say: its key scheme and identity.
 ///
 /// Every stage after opening (alignment, the live-or-EMA analysis, the report) reads these;
@@ -26,38 +24,9 @@ public struct OpenedCheckpoint: Sendable {
     public static func openPair(_ a: (path: String, variant: String?), _ b: (path: String, variant: String?))
         throws(CheckpointError) -> (a: OpenedCheckpoint, b: OpenedCheckpoint) {
         let sides = [a, b]
-        let results = ResultSlots(count: 2)
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            let side = sides[index]
-            results.set(index, Result { () throws(CheckpointError) in try OpenedCheckpoint(side.path, variant: side.variant) })
+        let opened = try concurrentMap(count: 2) { index throws(CheckpointError) in
+            try OpenedCheckpoint(sides[index].path, variant: sides[index].variant)
         }
-        return (try results.get(0), try results.get(1))
-    }
-}
-
-/// Result slots written by concurrent threads, each slot by one thread, then read after all finished.
-private final class ResultSlots: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<Result<OpenedCheckpoint, CheckpointError>?>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-    }
-
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-
-    /// Stores slot `index`; each index is written by exactly one thread of a `concurrentPerform`.
-    func set(_ index: Int, _ result: Result<OpenedCheckpoint, CheckpointError>) {
-        slots[index] = result
-    }
-
-    func get(_ index: Int) throws(CheckpointError) -> OpenedCheckpoint {
-        guard let result = slots[index] else { preconditionFailure("slot \(index) was not written") }
-        return try result.get()
+        return (opened[0], opened[1])
     }
 }

@@ -1,4 +1,4 @@
-import Dispatch
+import Checkpoints
 import Foundation
 
 /// Writes `Encodable` values as JSON text: keys sorted, two-space indentation, `"key" : value`.
@@ -97,72 +97,25 @@ protocol JSONChunkedArray {
 
 extension Array: JSONChunkedArray where Element: JSONConcurrentlyEncodable {
     func jsonNodes(path: [any CodingKey]) throws -> [JSONNode] {
-        let chunks = JSONChunks(count: count)
-        let results = JSONChunkResults<[JSONNode]>(chunks.count)
-        try self.withUnsafeBufferPointer { buffer in
-            let elements = JSONUnsafeElements(buffer)
-            try chunks.run(results) { range in
-                try range.map { try JSONNode.of(elements.buffer[$0], path: path + [JSONPathKey(intValue: $0)]) }
-            }
-        }
-        return results.values.flatMap { $0 }
+        try JSONChunks(count: count).map { range in
+            try range.map { try JSONNode.of(self[$0], path: path + [JSONPathKey(intValue: $0)]) }
+        }.flatMap { $0 }
     }
 }
 
 /// How a long array is cut: one chunk below 512 elements, else as many as cores (at most 8).
 struct JSONChunks {
     let ranges: [Range<Int>]
-    var count: Int { ranges.count }
 
     init(count: Int) {
         let parts = count < 512 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
         ranges = (0..<parts).map { count * $0 / parts..<count * ($0 + 1) / parts }
     }
 
-    /// Runs `body` on every range, concurrently when there are several, and stores each result in
-    /// its slot; rethrows the first range's error.
-    func run<T>(_ results: JSONChunkResults<T>, _ body: @escaping (Range<Int>) throws -> T) throws {
-        if ranges.count == 1 {
-            results.set(0, Result { try body(ranges[0]) })
-        } else {
-            let ranges = self.ranges
-            let work = JSONUnchecked(body)
-            DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-                results.set(index, Result { try work.value(ranges[index]) })
-            }
-        }
-        try results.check()
+    /// `body` of every range, concurrently when there are several, in range order.
+    func map<T, E: Error>(_ body: (Range<Int>) throws(E) -> T) throws(E) -> [T] {
+        try concurrentMap(count: ranges.count) { index throws(E) in try body(ranges[index]) }
     }
-}
-
-/// One result slot per chunk, each written by one thread.
-final class JSONChunkResults<T>: @unchecked Sendable {
-    private var slots: [Result<T, any Error>?]
-
-    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ result: Result<T, any Error>) {
-        slots.withUnsafeMutableBufferPointer { $0[index] = result }
-    }
-
-    func check() throws {
-        for slot in slots { if case .failure(let error)? = slot { throw error } }
-    }
-
-    /// The values in chunk order (after ``check()``).
-    var values: [T] { slots.compactMap { try? $0?.get() } }
-}
-
-/// A value handed to the chunk threads, which only read it.
-struct JSONUnchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// An array's storage, read by the chunk threads while the array is alive.
-struct JSONUnsafeElements<Element>: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<Element>
-    init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
 }
 
 /// The `Encoder` handed to `encode(to:)`: it records the container or value the type writes.
@@ -340,18 +293,16 @@ struct JSONTextWriter {
             bytes.append(UInt8(ascii: "["))
             let elements = storage.elements
             let chunks = JSONChunks(count: elements.count)
-            if chunks.count == 1 {
+            if chunks.ranges.count == 1 {
                 writeElements(elements, 0..<elements.count, depth: depth)
             } else {
                 // Each chunk spelled by its own writer, then joined in order: the same bytes.
-                let results = JSONChunkResults<[UInt8]>(chunks.count)
-                let shared = JSONUnchecked(elements)
-                try? chunks.run(results) { range in
+                let texts = chunks.map { range in
                     var writer = JSONTextWriter()
-                    writer.writeElements(shared.value, range, depth: depth)
+                    writer.writeElements(elements, range, depth: depth)
                     return writer.bytes
                 }
-                for chunk in results.values { bytes.append(contentsOf: chunk) }
+                for text in texts { bytes.append(contentsOf: text) }
             }
             bytes.append(UInt8(ascii: "\n"))
             indent(depth)
