@@ -270,7 +270,7 @@ private struct JSONSingleValueContainer: SingleValueEncodingContainer {
 
 /// Spells a node tree as indented JSON text.
 struct JSONTextWriter {
-    private(set) var bytes: [UInt8] = []
+    fileprivate(set) var bytes: [UInt8] = []
     private var orders: [(keys: [String], order: [Int])] = []
 
     init() {
@@ -286,45 +286,48 @@ struct JSONTextWriter {
         case .deferred(let encoder):
             write(encoder.node ?? .object(JSONObjectStorage()), depth: depth)
         case .array(let storage):
-            guard !storage.elements.isEmpty else {
-                empty("[", "]", depth)
-                return
-            }
-            bytes.append(UInt8(ascii: "["))
             let elements = storage.elements
-            let chunks = JSONChunks(count: elements.count)
-            if chunks.ranges.count == 1 {
-                writeElements(elements, 0..<elements.count, depth: depth)
-            } else {
-                // Each chunk spelled by its own writer, then joined in order: the same bytes.
-                let texts = chunks.map { range in
-                    var writer = JSONTextWriter()
-                    writer.writeElements(elements, range, depth: depth)
-                    return writer.bytes
+            enclosed("[", "]", empty: elements.isEmpty, depth: depth) { writer in
+                let chunks = JSONChunks(count: elements.count)
+                if chunks.ranges.count == 1 {
+                    writer.writeElements(elements, 0..<elements.count, depth: depth)
+                } else {
+                    // Each chunk spelled by its own writer, then joined in order: the same bytes.
+                    let texts = chunks.map { range in
+                        var chunkWriter = JSONTextWriter()
+                        chunkWriter.writeElements(elements, range, depth: depth)
+                        return chunkWriter.bytes
+                    }
+                    for text in texts { writer.bytes.append(contentsOf: text) }
                 }
-                for text in texts { bytes.append(contentsOf: text) }
             }
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-            bytes.append(UInt8(ascii: "]"))
         case .object(let storage):
-            guard !storage.members.isEmpty else {
-                empty("{", "}", depth)
-                return
-            }
-            bytes.append(UInt8(ascii: "{"))
             let members = storage.members
-            for (position, index) in order(of: members).enumerated() {
-                bytes.append(contentsOf: position == 0 ? "\n".utf8 : ",\n".utf8)
-                indent(depth + 1)
-                writeQuoted(members[index].key)
-                bytes.append(contentsOf: " : ".utf8)
-                write(members[index].node, depth: depth + 1)
+            enclosed("{", "}", empty: members.isEmpty, depth: depth) { writer in
+                for (position, index) in writer.order(of: members).enumerated() {
+                    writer.bytes.append(contentsOf: position == 0 ? "\n".utf8 : ",\n".utf8)
+                    writer.indent(depth + 1)
+                    writer.writeQuoted(members[index].key)
+                    writer.bytes.append(contentsOf: " : ".utf8)
+                    writer.write(members[index].node, depth: depth + 1)
+                }
             }
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-            bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// A container: its opening bracket, what `body` writes, a newline, the indentation and the
+    /// closing bracket; an empty one as JSONEncoder spells it, the brackets on two lines apart.
+    private mutating func enclosed(_ open: Unicode.Scalar, _ close: Unicode.Scalar, empty: Bool, depth: Int,
+                                   _ body: (inout JSONTextWriter) -> Void) {
+        bytes.append(UInt8(ascii: open))
+        if empty {
+            bytes.append(UInt8(ascii: "\n"))
+        } else {
+            body(&self)
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        indent(depth)
+        bytes.append(UInt8(ascii: close))
     }
 
     /// The elements in `range` of an array, each after its separator and indentation.
@@ -339,7 +342,7 @@ struct JSONTextWriter {
     /// The members to write, by index: sorted by key (String order, byte order for the ASCII keys of
     /// the reports), and of a key written twice only the last. Objects of one type mostly repeat one
     /// key sequence, so orders are remembered by key sequence.
-    private mutating func order(of members: [(key: String, node: JSONNode)]) -> [Int] {
+    fileprivate mutating func order(of members: [(key: String, node: JSONNode)]) -> [Int] {
         for entry in orders where entry.keys.count == members.count
             && zip(entry.keys, members).allSatisfy({ $0 == $1.key }) {
             return entry.order
@@ -358,7 +361,7 @@ struct JSONTextWriter {
     }
 
     /// `text` as a JSON string literal (see ``PrettyJSONEncoder`` for the escapes).
-    private mutating func writeQuoted(_ text: String) {
+    fileprivate mutating func writeQuoted(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var plain = true
         for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5c {
@@ -389,15 +392,7 @@ struct JSONTextWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// An empty container, spelled as JSONEncoder spells it: the brackets on two lines apart.
-    private mutating func empty(_ open: Unicode.Scalar, _ close: Unicode.Scalar, _ depth: Int) {
-        bytes.append(UInt8(ascii: open))
-        bytes.append(contentsOf: "\n\n".utf8)
-        indent(depth)
-        bytes.append(UInt8(ascii: close))
-    }
-
-    private mutating func indent(_ depth: Int) {
+    fileprivate mutating func indent(_ depth: Int) {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
     }
 }
