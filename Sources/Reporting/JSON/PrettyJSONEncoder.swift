@@ -10,7 +10,7 @@ import Foundation
 /// `.withoutEscapingSlashes` gives, byte for byte on ckdiff's reports (the tests hold it to that),
 /// numbers in Swift's shortest round-trip `description`.
 ///
-/// - Keys are sorted by their UTF-8 bytes.
+/// - Keys are sorted in `String` order (byte order for ASCII keys, which all the reports' keys are).
 /// - Strings escape `"`, `\` and the control characters below U+0020 (as `\n`, `\r`, `\t`, `\b`,
 ///   `\f` or `\u00XX`); everything else, `/` included, is written as it is.
 /// - `nil` values written with `encodeIfPresent` are left out; `encodeNil` writes `null`.
