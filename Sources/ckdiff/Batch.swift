@@ -64,7 +64,7 @@ struct Batch: ParsableCommand {
                 let (report, _) = try ComparisonRun(
                     a: pair.a, b: pair.b, variantA: pair.aVariant ?? pair.variant, variantB: pair.bVariant ?? pair.variant,
                     policy: policy, baseline: baseline, threads: threads ?? ComparisonOptions.defaultThreads,
-                    numerics: .fused, showProgress: false).run()
+                    numerics: .fused, ema: pair.ema, showProgress: false).run()
                 if let saveBaselines {
                     let path = URL(fileURLWithPath: saveBaselines).appendingPathComponent("\(pair.name).json").path
                     var baseline = Baseline(report)

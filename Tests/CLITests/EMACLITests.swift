@@ -235,6 +235,45 @@ struct EMACLITests {
         #expect((bothReport["only_in_b"] as? [[String: Any]])?.count == unet.count)
     }
 
+    @Test("a batch manifest's pairs[].ema selects as --ema does; a bad value is trouble naming the member")
+    func batchSelection() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let full = try ldmWithEMA(driftEMA: true)
+        try SafetensorsWriter.write(full, to: directory.appendingPathComponent("with-ema.safetensors").path)
+        let emaByKey = Dictionary(uniqueKeysWithValues: full.filter { $0.name.hasPrefix("model_ema.diffusion_model") }.map { ($0.name, $0) })
+        try SafetensorsWriter.write(try entries(Self.ldm).map { entry in
+            guard entry.name.hasPrefix(Self.unetPrefix), let ema = emaByKey[emaKey(entry.name)] else { return entry }
+            var entry = entry
+            entry.bytes = ema.bytes
+            return entry
+        }, to: directory.appendingPathComponent("from-ema.safetensors").path)
+        let manifest = directory.appendingPathComponent("manifest.json").path
+        func write(_ pairs: [[String: Any]]) throws {
+            try JSONSerialization.data(withJSONObject: ["ckdiff_batch_version": 1, "pairs": pairs]).write(to: URL(fileURLWithPath: manifest))
+        }
+        try write([
+            ["name": "live", "a": "with-ema.safetensors", "b": "from-ema.safetensors"],
+            ["name": "ema-a", "a": "with-ema.safetensors", "b": "from-ema.safetensors", "ema": "a"],
+            ["name": "ema-none", "a": "with-ema.safetensors", "b": "from-ema.safetensors", "ema": "none"],
+        ])
+        let outcome = try CLIRunner.run(["batch", manifest, "--json", "-"])
+        #expect(outcome.status == 1)
+        let pairs = try #require(try CheckpointEdits.object(outcome.stdoutData)["pairs"] as? [[String: Any]])
+        #expect(pairs.map { $0["status"] as? String } == ["different", "equivalent", "different"])
+        let selections = pairs.map { (($0["report"] as? [String: Any])?["ema"] as? [String: Any])?["selection"] as? String }
+        #expect(selections == ["none", "a", "none"])
+        // The same answer as the command line's --ema a.
+        let single = try CLIRunner.run([directory.appendingPathComponent("with-ema.safetensors").path,
+                                        directory.appendingPathComponent("from-ema.safetensors").path, "--ema", "a"])
+        #expect(single.status == 0)
+
+        try write([["a": "with-ema.safetensors", "b": "from-ema.safetensors", "ema": "sideways"]])
+        let refused = try CLIRunner.run(["batch", manifest])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains(manifest) && refused.stderr.contains("pairs[0].ema") && refused.stderr.contains("both"))
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test("B made from A's live weights: the answer is live, with A or B holding the EMA copy")
     func liveAnswer() throws {
         let directory = try Fixtures.temporaryDirectory()

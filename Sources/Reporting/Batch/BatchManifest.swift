@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Safetensors
 
@@ -31,6 +32,8 @@ public struct BatchManifest: Sendable {
         public var policy: PolicyLayer?
         /// A baseline to hold this pair against.
         public var baseline: String?
+        /// Which weights stand for each side's UNet, as `--ema` (``EMASelection``).
+        public var ema: EMASelection = .live
     }
 
     /// Reads a manifest; errors name the file and the member.
@@ -84,8 +87,15 @@ public struct BatchManifest: Sendable {
                         guard let text = value.stringValue, !text.isEmpty else { throw PolicyError("\(context).\(name) must be a non-empty string") }
                         return text
                     }
-                    for (member, _) in pair.members where !["name", "a", "b", "variant", "a_variant", "b_variant", "policy", "baseline"].contains(member) {
-                        throw PolicyError("\(context): unknown member '\(member)' (use name, a, b, variant, a_variant, b_variant, policy, baseline)")
+                    for (member, _) in pair.members where !["name", "a", "b", "variant", "a_variant", "b_variant", "ema", "policy", "baseline"].contains(member) {
+                        throw PolicyError("\(context): unknown member '\(member)' (use name, a, b, variant, a_variant, b_variant, ema, policy, baseline)")
+                    }
+                    var ema = EMASelection.live
+                    if let text = try string("ema") {
+                        guard let selection = EMASelection(rawValue: text) else {
+                            throw PolicyError("\(context).ema must be one of \(EMASelection.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        ema = selection
                     }
                     guard let a = try string("a"), let b = try string("b") else { throw PolicyError("\(context) needs a and b") }
                     let name = try string("name") ?? "pair-\(i + 1)"
@@ -98,7 +108,7 @@ public struct BatchManifest: Sendable {
                     }
                     manifest.pairs.append(Pair(name: name, a: resolve(a), b: resolve(b), aAsGiven: a, bAsGiven: b, variant: try string("variant"),
                                                aVariant: try string("a_variant"), bVariant: try string("b_variant"),
-                                               policy: layer, baseline: try string("baseline").map(resolve)))
+                                               policy: layer, baseline: try string("baseline").map(resolve), ema: ema))
                 }
             default:
                 throw PolicyError("\(path): unknown member '\(key)' (use ckdiff_batch_version, policy, pairs)")
