@@ -61,6 +61,23 @@ struct EMACLITests {
         return all
     }
 
+    /// Writes into `directory` A, the conversion with a drifted EMA copy, and B, the export whose UNet
+    /// holds those EMA values and no EMA keys (what a trainer exports); returns both paths.
+    func writeWithEMAAndExport(in directory: URL) throws -> (withEMA: String, fromEMA: String) {
+        let a = directory.appendingPathComponent("with-ema.safetensors").path
+        let fromEMA = directory.appendingPathComponent("from-ema.safetensors").path
+        let full = try ldmWithEMA(driftEMA: true)
+        try SafetensorsWriter.write(full, to: a)
+        let emaByKey = Dictionary(uniqueKeysWithValues: full.filter { $0.name.hasPrefix("model_ema.diffusion_model") }.map { ($0.name, $0) })
+        try SafetensorsWriter.write(try entries(Self.ldm).map { entry in
+            guard entry.name.hasPrefix(Self.unetPrefix), let ema = emaByKey[emaKey(entry.name)] else { return entry }
+            var entry = entry
+            entry.bytes = ema.bytes
+            return entry
+        }, to: fromEMA)
+        return (a, fromEMA)
+    }
+
     func json(_ outcome: CLIRunner.Outcome) throws -> [String: Any] {
         #expect(try JSONSchemaValidator(schemaPath: Self.schema).violations(of: outcome.stdoutData).isEmpty)
         return try #require(try JSONSerialization.jsonObject(with: outcome.stdoutData) as? [String: Any])
@@ -174,19 +191,7 @@ struct EMACLITests {
 
     @Test("B made from A's EMA values: the answer is EMA; --ema a makes the UNet identical; --ema b is refused")
     func emaOrLiveAndSelection() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let a = directory.appendingPathComponent("with-ema.safetensors").path
-        let fromEMA = directory.appendingPathComponent("from-ema.safetensors").path
-        let full = try ldmWithEMA(driftEMA: true)
-        try SafetensorsWriter.write(full, to: a)
-        // The exported model: the UNet holds the EMA values, no EMA keys (what a trainer exports).
-        let emaByKey = Dictionary(uniqueKeysWithValues: full.filter { $0.name.hasPrefix("model_ema.diffusion_model") }.map { ($0.name, $0) })
-        try SafetensorsWriter.write(try entries(Self.ldm).map { entry in
-            guard entry.name.hasPrefix(Self.unetPrefix), let ema = emaByKey[emaKey(entry.name)] else { return entry }
-            var entry = entry
-            entry.bytes = ema.bytes
-            return entry
-        }, to: fromEMA)
+        let (a, fromEMA) = try writeWithEMAAndExport(in: try Fixtures.temporaryDirectory())
         let (unet, parameters) = try unetKeys()
 
         // Default: the live UNets differ and the EMA copy is missing; the answer is A's EMA.
@@ -238,15 +243,7 @@ struct EMACLITests {
     @Test("a batch manifest's pairs[].ema selects as --ema does; a bad value is trouble naming the member")
     func batchSelection() throws {
         let directory = try Fixtures.temporaryDirectory()
-        let full = try ldmWithEMA(driftEMA: true)
-        try SafetensorsWriter.write(full, to: directory.appendingPathComponent("with-ema.safetensors").path)
-        let emaByKey = Dictionary(uniqueKeysWithValues: full.filter { $0.name.hasPrefix("model_ema.diffusion_model") }.map { ($0.name, $0) })
-        try SafetensorsWriter.write(try entries(Self.ldm).map { entry in
-            guard entry.name.hasPrefix(Self.unetPrefix), let ema = emaByKey[emaKey(entry.name)] else { return entry }
-            var entry = entry
-            entry.bytes = ema.bytes
-            return entry
-        }, to: directory.appendingPathComponent("from-ema.safetensors").path)
+        let (a, fromEMA) = try writeWithEMAAndExport(in: directory)
         let manifest = directory.appendingPathComponent("manifest.json").path
         func write(_ pairs: [[String: Any]]) throws {
             try JSONSerialization.data(withJSONObject: ["ckdiff_batch_version": 1, "pairs": pairs]).write(to: URL(fileURLWithPath: manifest))
@@ -263,8 +260,7 @@ struct EMACLITests {
         let selections = pairs.map { (($0["report"] as? [String: Any])?["ema"] as? [String: Any])?["selection"] as? String }
         #expect(selections == ["none", "a", "none"])
         // The same answer as the command line's --ema a.
-        let single = try CLIRunner.run([directory.appendingPathComponent("with-ema.safetensors").path,
-                                        directory.appendingPathComponent("from-ema.safetensors").path, "--ema", "a"])
+        let single = try CLIRunner.run([a, fromEMA, "--ema", "a"])
         #expect(single.status == 0)
 
         try write([["a": "with-ema.safetensors", "b": "from-ema.safetensors", "ema": "sideways"]])
