@@ -382,6 +382,24 @@ static void compare_raw_scalar(const void *ra, int ta, const void *rb, int tb, f
     if (local_index >= 0) { *scalar_max = local_max; *scalar_index = (int64_t)i + local_index; }
 }
 
+// The exact-cast mode's second pass over a block of F16 A and BF16 B that was not an exact cast
+// after all (see block_compare_raw_body): the reverse check, the tolerance when the loop left it
+// out, and |d| as binary32. Kept out of line, away from the main loop's code.
+AVX512 __attribute__((noinline)) static void redo_broken_cast(const void *ra, const void *rb, float *d, size_t groups,
+                                                             const uint64_t *rare, int tolerance, float atol, float rtol,
+                                                             uint32_t *reverse_same, uint32_t *mism) {
+    const __m512 vatol = _mm512_set1_ps(atol), vrtol = _mm512_set1_ps(rtol);
+    for (size_t gg = 0; gg < groups; gg++) {
+        if (rare[gg / 64] & (1ull << (gg % 64))) continue;
+        const size_t i = gg * 16;
+        __m512 va = load_raw16(ra, CKD_RAW_F16, i), vb = load_raw16(rb, CKD_RAW_BF16, i);
+        __m512 ad = _mm512_abs_ps(_mm512_sub_ps(vb, va));
+        *reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, CKD_GRID_F16), _CMP_EQ_OQ));
+        if (tolerance) *mism += POPCNT16(_mm512_cmp_ps_mask(ad, _mm512_fmadd_ps(vrtol, _mm512_abs_ps(va), vatol), _CMP_GT_OQ));
+        _mm512_storeu_ps(d + i, ad);
+    }
+}
+
 AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
         const void *ra, const int ta, const void *rb, const int tb, float *d, size_t n, float atol, float rtol,
         float running_max, const int grid_b, const int grid_a, const int bf16_insn, const int expect_cast,
@@ -543,29 +561,14 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     }
     s->underflow_to_zero += under;
     s->a_beyond_f16 += beyond;
-    if (tol_after && same != (uint32_t)fast_pairs) {
-        for (size_t gg = 0; gg < groups; gg++) {
-            if (rare[gg / 64] & (1ull << (gg % 64))) continue;
-            __m512 va = load_raw16(ra, ta, gg * 16), vb = load_raw16(rb, tb, gg * 16);
-            __m512 thr = _mm512_fmadd_ps(vrtol, _mm512_abs_ps(va), vatol);
-            mism += POPCNT16(_mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(vb, va)), thr, _CMP_GT_OQ));
-        }
-    }
+    // In the exact-cast mode, a block that was not an exact cast after all: what the loop left out
+    // (the reverse check, the tolerance, |d| as binary32), in one more pass over its groups.
+    const int cast_broken = cast_mode && same != (uint32_t)fast_pairs;
+    if (cast_broken) redo_broken_cast(ra, rb, d, groups, rare, tol_after, atol, rtol, &reverse_same, &mism);
     s->mismatched += mism;
     const uint32_t equal = (uint32_t)fast_pairs - nonzero;   // fast pairs with |d| = 0
     if (fwd_derived) same = equal;
-    if (rev_derived) reverse_same = equal;
-    if (cast_mode) {
-        if (same == (uint32_t)fast_pairs) {
-            reverse_same = equal;
-        } else {
-            for (size_t gg = 0; gg < groups; gg++) {
-                if (rare[gg / 64] & (1ull << (gg % 64))) continue;
-                __m512 va = load_raw16(ra, ta, gg * 16), vb = load_raw16(rb, tb, gg * 16);
-                reverse_same += POPCNT16(_mm512_cmp_ps_mask(va, ckd_round_finite_to_grid_avx512(vb, grid_a), _CMP_EQ_OQ));
-            }
-        }
-    }
+    if (rev_derived || (cast_mode && !cast_broken)) reverse_same = equal;
     if (grid_b != CKD_GRID_NONE) {
         int64_t e = same, f = flushed;
         c->exact += e;
@@ -588,15 +591,8 @@ AVX512 __attribute__((always_inline)) static inline void block_compare_raw_body(
     // is m * 2^(e-10) with 11 significant bits, r keeps 8, so |d| = k * 2^(e-10) with k <= 4 and
     // e - 10 >= -24 (and a subnormal a gives multiples of 2^-24), and vcvtps2ph kept it exactly.
     // The histogram then counts 32 halfwords per vector. A block that was not an exact cast after
-    // all has its |d| taken again as binary32, as the loop stores them otherwise.
-    const int half_d = cast_mode && same == (uint32_t)fast_pairs;
-    if (cast_mode && !half_d) {
-        for (size_t gg = 0; gg < groups; gg++) {
-            if (rare[gg / 64] & (1ull << (gg % 64))) continue;
-            const size_t i = gg * 16;
-            _mm512_storeu_ps(d + i, _mm512_abs_ps(_mm512_sub_ps(load_raw16(rb, tb, i), load_raw16(ra, ta, i))));
-        }
-    }
+    // all had its |d| taken again as binary32 above.
+    const int half_d = cast_mode && !cast_broken;
     int k = 1;
     if (half_d) {
         memset(d16 + groups * 16, 0, 16 * sizeof(uint16_t));   // a zero counts nowhere
