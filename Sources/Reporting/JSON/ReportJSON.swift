@@ -9,14 +9,4 @@ enum ReportJSON {
         bytes.append(0x0a)
         return Data(bytes)
     }
-
-    /// `value` through Foundation's `JSONEncoder` with the same options, the reference the tests hold
-    /// ``PrettyJSONEncoder`` to.
-    static func foundationEncode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0a)
-        return data
-    }
 }
