@@ -393,6 +393,14 @@ struct JSONTextWriter {
     }
 
     fileprivate mutating func indent(_ depth: Int) {
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+        var left = 2 * depth
+        while left > 0 {
+            let run = min(left, Self.spaces.count)
+            bytes.append(contentsOf: Self.spaces[0..<run])
+            left -= run
+        }
     }
+
+    /// Spaces to indent with, appended as one slice (a repeated element is appended byte by byte).
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 }
