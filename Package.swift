@@ -27,15 +27,18 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Safetensors", "TorchPickle"]),
         .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"]),
         .target(name: "Reporting", dependencies: ["Comparison"]),
-        .executableTarget(
-            name: "ckdiff",
+        // The command line as a library: parsing, output streams, exit statuses. Tests run it in process.
+        .target(
+            name: "CKDiffCLI",
             dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The executable only hands the process's arguments, streams and environment to CKDiffCLI.
+        .executableTarget(name: "ckdiff", dependencies: ["CKDiffCLI"]),
         // Test-only helpers: a small safetensors writer and fixture paths (ckdiff itself never writes checkpoints).
         .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffShims", "CKDiffTestSupport"]),
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle", "CKDiffTestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["ckdiff", "CKDiffTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CKDiffCLI", "ckdiff", "CKDiffTestSupport"]),
     ]
 )

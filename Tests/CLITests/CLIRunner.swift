@@ -1,6 +1,8 @@
+import CKDiffCLI
 import Foundation
 
-/// Runs the built `ckdiff` executable, as a user would.
+/// Runs `ckdiff` as a user would: in process through the CKDiffCLI library (the default), or as the
+/// built executable (``runBinary(_:environment:)``, for the end-to-end tests).
 enum CLIRunner {
     /// What one run produced.
     struct Outcome {
@@ -8,6 +10,21 @@ enum CLIRunner {
         var stdout: String
         var stderr: String
         var stdoutData: Data
+    }
+
+    /// Runs the command line `arguments` in this process, with the given extra environment.
+    ///
+    /// The command sees this process's environment plus `environment`, writes to in-memory
+    /// streams that are not terminals (as the binary's output redirected to files), and returns
+    /// the exit status the executable would exit with.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let console = Console.capturing(environment: env)
+        let status = CKDiffCLI.run(arguments, console: console)
+        let outData = console.standardOutput, errData = console.standardError
+        return Outcome(status: status, stdout: String(decoding: outData, as: UTF8.self),
+                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
     /// The built binary: next to the test bundle in `.build/<triple>/<configuration>/`.
@@ -23,8 +40,8 @@ enum CLIRunner {
         }
     }
 
-    /// Runs `ckdiff` with `arguments` and the given extra environment, waiting for it to end.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// Runs the built `ckdiff` executable with `arguments` and the given extra environment, waiting for it to end.
+    static func runBinary(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = try binary
         process.arguments = arguments

@@ -3,7 +3,7 @@ import Foundation
 import Reporting
 
 /// `ckdiff policy --print-default`, or the effective policy of a file and options.
-struct PolicyCommand: ParsableCommand {
+struct PolicyCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Print the default policy, or the policy a file and options add up to, as JSON.",
@@ -19,11 +19,9 @@ struct PolicyCommand: ParsableCommand {
 
     @OptionGroup var policyOptions: PolicyOptions
 
-    func run() throws {
-        try runReportingTrouble {
-            let policy = printDefault ? Policy.default : try policyOptions.policy()
-            try ReportWriter.write(try policy.jsonData(), to: "-", protecting: [])
-            return ExitStatus.same
-        }
+    func execute(in console: Console) throws -> ExitCode {
+        let policy = printDefault ? Policy.default : try policyOptions.policy()
+        try console.writeReport(try policy.jsonData(), to: "-", protecting: [])
+        return ExitStatus.same
     }
 }

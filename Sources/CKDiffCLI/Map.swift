@@ -3,7 +3,7 @@ import Checkpoints
 import Foundation
 
 /// `ckdiff map --arch sdxl --from sgm --to diffusers [--json]`: the key mapping between two layouts.
-struct Map: ParsableCommand {
+struct Map: ConsoleCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the key mapping between two layouts of a model family.",
         discussion: """
@@ -36,17 +36,15 @@ struct Map: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try runReportingTrouble {
-            guard let family = ModelFamily(name: arch), let source = KeyLayout(name: from), let target = KeyLayout(name: to) else {
-                return ExitStatus.trouble
-            }
-            let table = MappingTable.make(family: family, from: source, to: target, includeEMA: ema)
-            var text = json ? try Map.json(table) : Map.text(table)
-            if !text.hasSuffix("\n") { text += "\n" }
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return ExitStatus.same
+    func execute(in console: Console) throws -> ExitCode {
+        guard let family = ModelFamily(name: arch), let source = KeyLayout(name: from), let target = KeyLayout(name: to) else {
+            return ExitStatus.trouble
         }
+        let table = MappingTable.make(family: family, from: source, to: target, includeEMA: ema)
+        var text = json ? try Map.json(table) : Map.text(table)
+        if !text.hasSuffix("\n") { text += "\n" }
+        try console.write(text)
+        return ExitStatus.same
     }
 
     /// The tab-separated form.

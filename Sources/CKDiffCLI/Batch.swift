@@ -4,7 +4,7 @@ import Foundation
 import Reporting
 
 /// `ckdiff batch MANIFEST`: every pair of a manifest, one combined report, one exit status.
-struct Batch: ParsableCommand {
+struct Batch: ConsoleCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare every pair of a manifest (docs/batch.md) and write one combined report.",
         discussion: """
@@ -36,18 +36,11 @@ struct Batch: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
-    func run() throws {
-        try runReportingTrouble {
-            do {
-                return try execute()
-            } catch {
-                ci.reportTrouble(oneLine(error), pair: nil, protecting: [manifest])
-                throw error
-            }
-        }
+    func reportTrouble(_ message: String, in console: Console) {
+        ci.reportTrouble(message, pair: nil, protecting: [manifest], console: console)
     }
 
-    private func execute() throws -> ExitCode {
+    func execute(in console: Console) throws -> ExitCode {
         let list = try BatchManifest.read(manifest)
         var entries: [BatchReport.Entry] = []
         var protected = [manifest] + [policyOptions.policyFile].compactMap { $0 }
@@ -64,31 +57,33 @@ struct Batch: ParsableCommand {
                 let (report, _) = try ComparisonRun(
                     a: pair.a, b: pair.b, variantA: pair.aVariant ?? pair.variant, variantB: pair.bVariant ?? pair.variant,
                     policy: policy, baseline: baseline, threads: threads ?? ComparisonOptions.defaultThreads,
-                    numerics: .fused, ema: pair.ema, showProgress: false).run()
+                    numerics: .fused, ema: pair.ema).run()
                 if let saveBaselines {
                     let path = URL(fileURLWithPath: saveBaselines).appendingPathComponent("\(pair.name).json").path
                     var baseline = Baseline(report)
                     // Paths as the manifest gives them, so a committed baseline names no machine's folders.
                     baseline.inputs.a.path = pair.aAsGiven
                     baseline.inputs.b.path = pair.bAsGiven
-                    try ReportWriter.write(try baseline.jsonData(), to: path, protecting: protected)
+                    try console.writeReport(try baseline.jsonData(), to: path, protecting: protected)
                 }
                 entries.append(BatchReport.Entry(name: pair.name, a: pair.a, b: pair.b, report: report))
             } catch let failure as ReportWriter.Failure {
                 throw failure
+            } catch let failure as Console.WriteFailure {
+                throw failure
             } catch {
-                printError("ckdiff: error: \(pair.name): \(oneLine(error))")
+                console.printError("ckdiff: error: \(pair.name): \(oneLine(error))")
                 entries.append(BatchReport.Entry(name: pair.name, a: pair.a, b: pair.b, trouble: oneLine(error)))
             }
         }
         let report = BatchReport(manifest: manifest, pairs: entries)
         if let jsonPath {
-            try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)
+            try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected)
         }
         try ci.write(markdown: { report.markdown() }, junit: { report.junit() },
-                     annotations: { report.githubAnnotations() }, protecting: protected)
+                     annotations: { report.githubAnnotations() }, protecting: protected, console: console)
         if jsonPath != "-" {
-            print(report.terminalText(), terminator: "")
+            try console.write(report.terminalText())
         }
         return ExitCode(Int32(report.summary.exitCode))
     }

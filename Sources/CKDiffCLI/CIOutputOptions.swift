@@ -20,34 +20,34 @@ struct CIOutputOptions: ParsableArguments {
     ///   - junit: The JUnit document, built only when needed.
     ///   - annotations: The workflow commands for `--github`.
     func write(markdown: () -> String, junit: () -> JUnitDocument, annotations: () -> [String],
-               protecting inputs: [String]) throws {
+               protecting inputs: [String], console: Console) throws {
         if markdownPath != nil || github {
             let text = markdown()
-            if let markdownPath { try ReportWriter.write(Data(text.utf8), to: markdownPath, protecting: inputs) }
+            if let markdownPath { try console.writeReport(Data(text.utf8), to: markdownPath, protecting: inputs) }
             if github {
-                if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
+                if let summary = console.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
                     try ReportWriter.append(Data(text.utf8), to: summary, protecting: inputs)
                 } else {
-                    printError("ckdiff: note: --github: GITHUB_STEP_SUMMARY is not set, no job summary written")
+                    console.printError("ckdiff: note: --github: GITHUB_STEP_SUMMARY is not set, no job summary written")
                 }
                 let lines = annotations()
-                if !lines.isEmpty { FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
+                if !lines.isEmpty { try console.write(lines.joined(separator: "\n") + "\n") }
             }
         }
         if let junitPath {
-            try ReportWriter.write(Data(junit().xml().utf8), to: junitPath, protecting: inputs)
+            try console.writeReport(Data(junit().xml().utf8), to: junitPath, protecting: inputs)
         }
     }
 
     /// On trouble: a JUnit file with an errored case and an `::error` annotation, best effort (the trouble itself is reported by the caller).
-    func reportTrouble(_ message: String, pair: String?, protecting inputs: [String]) {
+    func reportTrouble(_ message: String, pair: String?, protecting inputs: [String], console: Console) {
         if let junitPath {
             let document = JUnitDocument(name: "ckdiff", suites: [ComparisonReport.troubleSuite(pair: pair, message: message)])
-            try? ReportWriter.write(Data(document.xml().utf8), to: junitPath, protecting: inputs)
+            try? console.writeReport(Data(document.xml().utf8), to: junitPath, protecting: inputs)
         }
         if github {
             let line = GitHubCommand.annotation("error", file: nil, title: "ckdiff trouble", message: message)
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            try? console.write(line + "\n")
         }
     }
 }

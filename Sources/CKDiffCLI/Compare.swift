@@ -5,7 +5,7 @@ import Foundation
 import Reporting
 
 /// `ckdiff compare A B` (the default subcommand): compare checkpoint B against reference A.
-struct Compare: ParsableCommand {
+struct Compare: ConsoleCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare checkpoint B against reference A (the default subcommand).",
         discussion: """
@@ -61,15 +61,8 @@ struct Compare: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
-    func run() throws {
-        try runReportingTrouble {
-            do {
-                return try execute()
-            } catch {
-                ci.reportTrouble(oneLine(error), pair: nil, protecting: protectedPaths)
-                throw error
-            }
-        }
+    func reportTrouble(_ message: String, in console: Console) {
+        ci.reportTrouble(message, pair: nil, protecting: protectedPaths, console: console)
     }
 
     /// Files no output may overwrite: the checkpoints, the policy and the baseline.
@@ -77,26 +70,26 @@ struct Compare: ParsableCommand {
         [a, b] + [policyOptions.policyFile, baselineOptions.baselinePath].compactMap { $0 }
     }
 
-    private func execute() throws -> ExitCode {
+    func execute(in console: Console) throws -> ExitCode {
         let policy = try policyOptions.policy()
         let baseline = try baselineOptions.baselinePath.map { path throws(PolicyError) in try Baseline.read(path) }
         let (report, elapsed) = try ComparisonRun(
             a: a, b: b, variantA: input.variant(forA: true), variantB: input.variant(forA: false), policy: policy,
             baseline: baseline.flatMap { value in baselineOptions.baselinePath.map { (value, $0) } },
             threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value,
-            ema: ema?.selection ?? .live, showProgress: true).run()
+            ema: ema?.selection ?? .live).run(showingProgressOn: console)
         let protected = protectedPaths
         if let jsonPath {
-            try ReportWriter.write(try report.jsonData(), to: jsonPath, protecting: protected)
+            try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected)
         }
         if let path = baselineOptions.saveBaselinePath {
-            try ReportWriter.write(try Baseline(report).jsonData(), to: path, protecting: protected)
+            try console.writeReport(try Baseline(report).jsonData(), to: path, protecting: protected)
         }
         try ci.write(markdown: { report.markdown() },
                      junit: { JUnitDocument(name: "ckdiff", suites: report.junitSuites(time: elapsed)) },
-                     annotations: { report.githubAnnotations() }, protecting: protected)
+                     annotations: { report.githubAnnotations() }, protecting: protected, console: console)
         if jsonPath != "-" {
-            print(report.terminalText(.init(top: top, all: all, colour: output.useColour)), terminator: "")
+            try console.write(report.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
         }
         return ExitCode(Int32(report.summary.exitCode))
     }
@@ -147,13 +140,14 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("color"), help: "Colour: auto (on a terminal, unless NO_COLOR is set), always or never.")
     var colour: ColourChoice = .auto
 
-    var useColour: Bool {
+    /// Whether to colour the terminal report written to `console`.
+    func useColour(_ console: Console) -> Bool {
         switch colour {
         case .always: return true
         case .never: return false
         case .auto:
-            let noColour = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
-            return !noColour && isatty(1) == 1
+            let noColour = console.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+            return !noColour && console.outputIsTerminal
         }
     }
 }

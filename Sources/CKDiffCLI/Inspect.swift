@@ -4,7 +4,7 @@ import Comparison
 import Reporting
 
 /// `ckdiff inspect PATH`: what a checkpoint file or folder is.
-struct Inspect: ParsableCommand {
+struct Inspect: ConsoleCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe one checkpoint: layout, architecture, components, dtypes, EMA, metadata.",
         discussion: """
@@ -32,19 +32,15 @@ struct Inspect: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
-    func run() throws {
-        try runReportingTrouble(execute)
-    }
-
-    private func execute() throws -> ExitCode {
+    func execute(in console: Console) throws -> ExitCode {
         let checkpoint = try Checkpoint.open(path, variant: variant)
         let identity = checkpoint.identify()
         let counts = scan ? try TensorScanner(checkpoint, threads: threads ?? ComparisonOptions.defaultThreads).run() : nil
         let report = InspectReport(checkpoint, identity: identity, scan: counts)
         if json {
-            try ReportWriter.write(try report.jsonData(), to: "-", protecting: [])
+            try console.writeReport(try report.jsonData(), to: "-", protecting: [])
         } else {
-            print(report.terminalText(), terminator: "")
+            try console.write(report.terminalText())
         }
         return ExitStatus.same
     }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Reporting
+
+/// `ckdiff show report.json`: re-render a saved report without the checkpoints.
+struct Show: ConsoleCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-render a saved JSON report (compare or batch) for a terminal, as Markdown or as JUnit.",
+        discussion: """
+            Reads only the report, never the checkpoints. Exit status: the one the report records \
+            (0, 1, or 2 for a batch with trouble), or 2 when the report cannot be read.
+            """)
+
+    @Argument(help: "A report written by --json.")
+    var report: String
+
+    @Option(help: "Rows in the worst-first table.")
+    var top = 20
+
+    @Flag(help: "List every aligned pair and leftover.")
+    var all = false
+
+    @OptionGroup(title: "CI reports") var ci: CIOutputOptions
+
+    @OptionGroup var output: OutputOptions
+
+    func execute(in console: Console) throws -> ExitCode {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: report))
+        } catch {
+            throw ShowError("\(report): cannot read the report: \(error.localizedDescription)")
+        }
+        if let batch = try? BatchReport.decode(data) {
+            try ci.write(markdown: { batch.markdown(top: top) }, junit: { batch.junit() },
+                         annotations: { batch.githubAnnotations() }, protecting: [report], console: console)
+            try console.write(batch.terminalText())
+            return ExitCode(Int32(batch.summary.exitCode))
+        }
+        let comparison: ComparisonReport
+        do {
+            comparison = try ComparisonReport.decode(data)
+        } catch {
+            throw ShowError("\(report): not a ckdiff report: \(oneLine(error))")
+        }
+        try ci.write(markdown: { comparison.markdown(top: top) },
+                     junit: { JUnitDocument(name: "ckdiff", suites: comparison.junitSuites()) },
+                     annotations: { comparison.githubAnnotations() }, protecting: [report], console: console)
+        try console.write(comparison.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
+        return ExitCode(Int32(comparison.summary.exitCode))
+    }
+}
+
+/// A report that `show` cannot read.
+struct ShowError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,9 @@
+import CKDiffCLI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Everything lives in the CKDiffCLI library; the executable only hands it the process.
+exit(CKDiffCLI.run(Array(CommandLine.arguments.dropFirst()), console: .process()))
