@@ -43,10 +43,11 @@ struct Batch: ConsoleCommand {
     func execute(in console: Console) throws -> ExitCode {
         let list = try BatchManifest.read(manifest)
         var entries: [BatchReport.Entry] = []
-        var protected = [manifest] + [policyOptions.policyFile].compactMap { $0 }
+        var inputs = [manifest] + [policyOptions.policyFile].compactMap { $0 }
         for pair in list.pairs {
-            protected += [pair.a, pair.b] + [noBaselines ? nil : pair.baseline].compactMap { $0 }
+            inputs += [pair.a, pair.b] + [noBaselines ? nil : pair.baseline].compactMap { $0 }
         }
+        let protected = ProtectedInputs(inputs)
         if let saveBaselines {
             try FileManager.default.createDirectory(atPath: saveBaselines, withIntermediateDirectories: true)
         }

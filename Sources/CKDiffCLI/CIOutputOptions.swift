@@ -20,7 +20,7 @@ struct CIOutputOptions: ParsableArguments {
     ///   - junit: The JUnit document, built only when needed.
     ///   - annotations: The workflow commands for `--github`.
     func write(markdown: () -> String, junit: () -> JUnitDocument, annotations: () -> [String],
-               protecting inputs: [String], console: Console) throws {
+               protecting inputs: ProtectedInputs, console: Console) throws {
         if markdownPath != nil || github {
             let text = markdown()
             if let markdownPath { try console.writeReport(Data(text.utf8), to: markdownPath, protecting: inputs) }
@@ -40,7 +40,7 @@ struct CIOutputOptions: ParsableArguments {
     }
 
     /// On trouble: a JUnit file with an errored case and an `::error` annotation, best effort (the trouble itself is reported by the caller).
-    func reportTrouble(_ message: String, pair: String?, protecting inputs: [String], console: Console) {
+    func reportTrouble(_ message: String, pair: String?, protecting inputs: ProtectedInputs, console: Console) {
         if let junitPath {
             let document = JUnitDocument(name: "ckdiff", suites: [ComparisonReport.troubleSuite(pair: pair, message: message)])
             try? console.writeReport(Data(document.xml().utf8), to: junitPath, protecting: inputs)

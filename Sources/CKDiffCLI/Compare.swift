@@ -62,7 +62,7 @@ struct Compare: ConsoleCommand {
     }
 
     func reportTrouble(_ message: String, in console: Console) {
-        ci.reportTrouble(message, pair: nil, protecting: protectedPaths, console: console)
+        ci.reportTrouble(message, pair: nil, protecting: ProtectedInputs(protectedPaths), console: console)
     }
 
     /// Files no output may overwrite: the checkpoints, the policy and the baseline.
@@ -78,7 +78,7 @@ struct Compare: ConsoleCommand {
             baseline: baseline.flatMap { value in baselineOptions.baselinePath.map { (value, $0) } },
             threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value,
             ema: ema?.selection ?? .live).run(showingProgressOn: console)
-        let protected = protectedPaths
+        let protected = ProtectedInputs(protectedPaths)
         if let jsonPath {
             try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected)
         }
