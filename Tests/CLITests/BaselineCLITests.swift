@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-@Suite("ckdiff --baseline: pass, regression fail, improvement pass, through the built binary")
+@Suite("ckdiff --baseline: pass, regression fail, improvement pass, the command line in process")
 struct BaselineCLITests {
     static let fp32 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors")
     static let fp16 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp16.safetensors")

@@ -2,7 +2,7 @@ import CKDiffTestSupport
 import Foundation
 import Testing
 
-@Suite("ckdiff batch: one combined report, one exit status, through the built binary")
+@Suite("ckdiff batch: one combined report, one exit status, the command line in process")
 struct BatchCLITests {
     static let fp32 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors")
     static let fp16 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp16.safetensors")

@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-@Suite("ckdiff compare, through the built binary")
+@Suite("ckdiff compare, the command line in process")
 struct CompareCLITests {
     static let singleFile = Fixtures.path("reference/single_file")
     static let fp32 = singleFile + "/sdxl_tiny_sgm_fp32.safetensors"

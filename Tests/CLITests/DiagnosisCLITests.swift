@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-@Suite("Diagnosis through the built binary")
+@Suite("Diagnosis through the command line, in process")
 struct DiagnosisCLITests {
     static let reference = Fixtures.path("reference")
     static let sdxl32 = reference + "/single_file/sdxl_tiny_sgm_fp32.safetensors"

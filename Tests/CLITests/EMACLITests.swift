@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-/// EMA through the built binary, on faults made from diffusers' own SD1.5 conversion.
+/// EMA through the command line, on faults made from diffusers' own SD1.5 conversion.
 ///
 /// The LDM training checkpoint is built from the real fp32 conversion: every UNet key
 /// `model.diffusion_model.K` gets a copy `model_ema.diffusion_model` + K without dots (LitEma's

@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-/// The `ema_match` verdict and the `ema_weights` finding through the built binary.
+/// The `ema_match` verdict and the `ema_weights` finding through the command line.
 ///
 /// Built from diffusers' own SD1.5 conversion with an EMA copy written by ``EMACLITests``'s
 /// helpers (LitEma's key naming, written independently of ckdiff): A holds live weights and a

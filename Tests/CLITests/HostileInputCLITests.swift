@@ -3,8 +3,8 @@ import Foundation
 import Safetensors
 import Testing
 
-/// Legacy PyTorch files and hostile inputs through the built binary: what users run.
-@Suite("ckdiff on .ckpt files and hostile inputs, through the built binary")
+/// Legacy PyTorch files and hostile inputs through the command line: what users run.
+@Suite("ckdiff on .ckpt files and hostile inputs, the command line in process")
 struct HostileInputCLITests {
     static func ckpt(_ name: String) -> String { Fixtures.path("ckpt/" + name) }
 

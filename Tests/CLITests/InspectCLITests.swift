@@ -6,7 +6,7 @@ import Reporting
 import Safetensors
 import Testing
 
-/// `ckdiff inspect` end to end, through the built binary.
+/// `ckdiff inspect` end to end, through the command line.
 @Suite("inspect CLI")
 struct InspectCLITests {
     /// Parses stdout as a JSON object.

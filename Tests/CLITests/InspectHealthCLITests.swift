@@ -3,7 +3,7 @@ import Foundation
 import Safetensors
 import Testing
 
-@Suite("ckdiff inspect health findings, through the built binary")
+@Suite("ckdiff inspect health findings, the command line in process")
 struct InspectHealthCLITests {
     static let sdxl32 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors")
 

@@ -2,7 +2,7 @@ import CKDiffTestSupport
 import Foundation
 import Testing
 
-@Suite("ckdiff policy: parsing, precedence, fail-on, through the built binary")
+@Suite("ckdiff policy: parsing, precedence, fail-on, the command line in process")
 struct PolicyCLITests {
     static let fp32 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors")
     static let fp16 = Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp16.safetensors")

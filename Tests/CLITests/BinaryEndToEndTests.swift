@@ -1,0 +1,82 @@
+import CKDiffTestSupport
+import Foundation
+import Safetensors
+import Testing
+
+/// The few checks that need the real executable: exit statuses as a shell sees them, the two
+/// streams kept apart, files written, failed writes, and signals. Everything else runs the same
+/// command line in process (``CLIRunner/run(_:environment:)``).
+@Suite("ckdiff end to end, through the built binary")
+struct BinaryEndToEndTests {
+    static let singleFile = Fixtures.path("reference/single_file")
+    static let fp32 = singleFile + "/sdxl_tiny_sgm_fp32.safetensors"
+    static let fp16 = singleFile + "/sdxl_tiny_sgm_fp16.safetensors"
+
+    /// Two small files that differ in one value.
+    private func differentPair() throws -> (a: String, b: String, folder: URL) {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-e2e")
+        let a = folder.appendingPathComponent("a.safetensors").path, b = folder.appendingPathComponent("b.safetensors").path
+        let values = (0..<64).map { Float($0) * 0.01 }
+        var changed = values
+        changed[3] += 0.25
+        try SafetensorsWriter.write([.f32("x", [8, 8], values)], to: a)
+        try SafetensorsWriter.write([.f32("x", [8, 8], changed)], to: b)
+        return (a, b, folder)
+    }
+
+    @Test("equivalent: exit 0, the report on standard output, nothing on standard error")
+    func equivalent() throws {
+        let outcome = try CLIRunner.runBinary([Self.fp32, Self.fp16])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.contains("EQUIVALENT"))
+        #expect(outcome.stderr.isEmpty)
+    }
+
+    @Test("different: exit 1 and the JSON report file written; --json - puts only JSON on standard output")
+    func different() throws {
+        let (a, b, folder) = try differentPair()
+        let report = folder.appendingPathComponent("report.json").path
+        let toFile = try CLIRunner.runBinary([a, b, "--json", report])
+        #expect(toFile.status == 1)
+        #expect(toFile.stdout.contains("DIFFERENT"))
+        let written = try Data(contentsOf: URL(fileURLWithPath: report))
+        #expect(try JSONSerialization.jsonObject(with: written) is [String: Any])
+        let toStdout = try CLIRunner.runBinary([a, b, "--json", "-"])
+        #expect(toStdout.status == 1)
+        #expect(try JSONSerialization.jsonObject(with: toStdout.stdoutData) is [String: Any])
+        #expect(toStdout.stdoutData == written)
+    }
+
+    @Test("trouble: a missing input is one line on standard error and exit 2; a usage error is exit 2, not 64")
+    func trouble() throws {
+        let missing = try CLIRunner.runBinary([Self.fp32, "/nonexistent/model.safetensors"])
+        #expect(missing.status == 2)
+        #expect(missing.stdout.isEmpty)
+        #expect(missing.stderr.hasPrefix("ckdiff: error: "))
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+        let usage = try CLIRunner.runBinary(["compare", Self.fp32, "--top", "x"])
+        #expect(usage.status == 2)
+        #expect(usage.stdout.isEmpty)
+        #expect(!usage.stderr.isEmpty)
+    }
+
+    @Test("--help and --version go to standard output with exit 0")
+    func helpAndVersion() throws {
+        let help = try CLIRunner.runBinary(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: ckdiff"))
+        let version = try CLIRunner.runBinary(["--version"])
+        #expect(version.status == 0)
+        #expect(!version.stdout.isEmpty && version.stderr.isEmpty)
+    }
+
+    @Test("a report that cannot be written (/dev/full) is exit 2 with one line, not a crash",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "/dev/full is needed"))
+    func fullDevice() throws {
+        let (a, b, _) = try differentPair()
+        let outcome = try CLIRunner.runBinary([a, b, "--json", "/dev/full"])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("/dev/full"))
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
+}
