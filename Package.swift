@@ -11,7 +11,7 @@ let package = Package(
     name: "ckdiff",
     products: [
         .executable(name: "ckdiff", targets: ["ckdiff"]),
-        .library(name: "CKDiffCore", targets: ["Safetensors", "TorchPickle", "Checkpoints", "Comparison", "Reporting"]),
+        .library(name: "CKDiffCore", targets: ["CKDiffParallel", "CKDiffJSON", "Safetensors", "TorchPickle", "Checkpoints", "Comparison", "Reporting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
@@ -21,12 +21,16 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "blas", providers: [.apt(["libblas-dev"])]),
         // Half-precision conversion with F16C when the CPU has it, decided at run time.
         .target(name: "CKDiffShims"),
-        .target(name: "Safetensors", dependencies: ["CKDiffShims"]),
+        // Small shared utilities: concurrentMap (results in index order), and the strict JSON
+        // reader with the report encoder (sorted keys, pretty, byte-identical to JSONEncoder).
+        .target(name: "CKDiffParallel"),
+        .target(name: "CKDiffJSON", dependencies: ["CKDiffParallel"]),
+        .target(name: "Safetensors", dependencies: ["CKDiffShims", "CKDiffJSON"]),
         // A restricted pickle reader for legacy PyTorch files: locates tensors, executes nothing.
         .target(name: "TorchPickle", dependencies: ["Safetensors"]),
-        .target(name: "Checkpoints", dependencies: ["Safetensors", "TorchPickle"]),
+        .target(name: "Checkpoints", dependencies: ["Safetensors", "TorchPickle", "CKDiffJSON", "CKDiffParallel"]),
         .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"]),
-        .target(name: "Reporting", dependencies: ["Comparison"]),
+        .target(name: "Reporting", dependencies: ["Comparison", "CKDiffJSON", "CKDiffParallel"]),
         // The command line as a library: parsing, output streams, exit statuses. Tests run it in process.
         .target(
             name: "CKDiffCLI",
@@ -34,8 +38,8 @@ let package = Package(
         // The executable only hands the process's arguments, streams and environment to CKDiffCLI.
         .executableTarget(name: "ckdiff", dependencies: ["CKDiffCLI"]),
         // Test-only helpers: a small safetensors writer and fixture paths (ckdiff itself never writes checkpoints).
-        .target(name: "CKDiffTestSupport", dependencies: ["Safetensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffShims", "CKDiffTestSupport"]),
+        .target(name: "CKDiffTestSupport", dependencies: ["Safetensors", "CKDiffJSON"], path: "Tests/TestSupport"),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "CKDiffJSON", "CKDiffShims", "CKDiffTestSupport"]),
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle", "CKDiffTestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),

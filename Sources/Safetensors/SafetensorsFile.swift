@@ -1,3 +1,5 @@
+import CKDiffJSON
+
 /// The parsed, validated header of a `.safetensors` file.
 ///
 /// Opening a file reads only its header; tensor data is read later, a byte range

@@ -1,3 +1,4 @@
+import CKDiffJSON
 import CKDiffTestSupport
 import Foundation
 import Safetensors

@@ -1,3 +1,4 @@
+import CKDiffJSON
 import Foundation
 import Safetensors
 

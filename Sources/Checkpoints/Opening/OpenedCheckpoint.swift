@@ -1,3 +1,5 @@
+import CKDiffParallel
+
 /// A checkpoint opened together with what its names and shapes say: its key scheme and identity.
 ///
 /// Every stage after opening (alignment, the live-or-EMA analysis, the report) reads these;

@@ -1,3 +1,4 @@
+import CKDiffJSON
 import Foundation
 
 /// The JSON conventions every ckdiff report follows.

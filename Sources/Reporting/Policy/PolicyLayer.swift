@@ -1,3 +1,4 @@
+import CKDiffJSON
 import Checkpoints
 import Comparison
 import Foundation

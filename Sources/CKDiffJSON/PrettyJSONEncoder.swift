@@ -1,4 +1,4 @@
-import Checkpoints
+import CKDiffParallel
 import Foundation
 
 /// Writes `Encodable` values as JSON text: keys sorted, two-space indentation, `"key" : value`.
@@ -17,9 +17,11 @@ import Foundation
 /// - A non-finite `Double` or `Float` throws `EncodingError.invalidValue`, as in `JSONEncoder`; an
 ///   integral one is written without `.0`, as `JSONEncoder` writes it.
 /// - A key encoded twice in one object keeps its last value, as in `JSONEncoder`.
-struct PrettyJSONEncoder {
+package struct PrettyJSONEncoder {
+    package init() {}
+
     /// The JSON text of `value`, without a final newline.
-    func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+    package func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let node = try JSONNode.of(value, path: [])
         var writer = JSONTextWriter()
         writer.write(node, depth: 0)
@@ -88,7 +90,7 @@ final class JSONArrayStorage {
 /// A report entry whose `encode(to:)` may run on several threads at once (a value type that reads
 /// only itself). Arrays of them long enough to be worth it (the `tensors` of a report) are encoded
 /// in chunks on all cores, each element exactly as `Array`'s own `encode(to:)` would.
-protocol JSONConcurrentlyEncodable: Encodable, Sendable {}
+package protocol JSONConcurrentlyEncodable: Encodable, Sendable {}
 
 /// Arrays that ``JSONNode/of(_:path:)`` encodes in chunks.
 protocol JSONChunkedArray {
