@@ -149,10 +149,19 @@ struct SchemeResolver {
     }
 
     /// Resolves `model_ema.` keys by building every EMA name forward from the UNet's LDM keys.
-
+    ///
+    /// A file with an EMA copy but no live UNet (`model_ema.*` and a VAE) has no LDM keys to build
+    /// from: the UNet's parameters are then read from the EMA names themselves (``FlatKeyShapes``),
+    /// so the copy resolves to `unet_ema/` all the same and `--ema` can stand it for the UNet.
     private func resolveEMA(indices: [Int], keys: [String], unet: (map: BlockMap, keys: [String])?,
                             into found: inout [[Found]]) {
-        guard let unet else { return }
+        var source = unet
+        if source == nil {
+            let shapes = FlatKeyShapes(zip(keys, indices).map { (key: $0.0, shape: checkpoint.tensors[$0.1].info.shape) },
+                                       stripped: KeyNamespaces.litEMA.stripped)
+            if let map = UNetConfig.detect(ldm: shapes)?.blocks { source = (map, []) }
+        }
+        guard let unet = source else { return }
         var flat: [String: BlockMap.Resolved] = [:]
         func add(_ original: String, _ resolved: BlockMap.Resolved) {
             let name = EMAKey.flat(original)
