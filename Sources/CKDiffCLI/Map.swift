@@ -31,13 +31,13 @@ struct Map: ConsoleCommand {
         if ModelFamily(name: arch) == nil {
             throw ValidationError("unknown --arch '\(arch)': use sd1, sd2, sdxl or sdxl_refiner")
         }
-        for (option, value) in [("--from", from), ("--to", to)] where KeyLayout(name: value) == nil {
+        for (option, value) in [("--from", from), ("--to", to)] where Layout(name: value) == nil {
             throw ValidationError("unknown \(option) '\(value)': use diffusers, ldm, sgm or kohya")
         }
     }
 
     func execute(in console: Console) throws -> ExitCode {
-        guard let family = ModelFamily(name: arch), let source = KeyLayout(name: from), let target = KeyLayout(name: to) else {
+        guard let family = ModelFamily(name: arch), let source = Layout(name: from), let target = Layout(name: to) else {
             return ExitStatus.trouble
         }
         let table = MappingTable.make(family: family, from: source, to: target, includeEMA: ema)

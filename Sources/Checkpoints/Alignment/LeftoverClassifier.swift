@@ -30,7 +30,8 @@ struct LeftoverClassifier {
         if tensor.folder == nil && (key == EMAKey.decay || key == EMAKey.numUpdates) && other.hasEMA {
             return (.ema, .layoutOnly)
         }
-        if key.hasPrefix(EMAKey.prefix) || tensor.folder == "unet_ema" || component == .ema {
+        let inEMAFolder = tensor.folder.map { SchemeResolver.namespace(ofFolder: $0) == .ema } ?? false
+        if key.hasPrefix(EMAKey.prefix) || inEMAFolder || component == .ema {
             return (.ema, .ema)
         }
         if tensor.folder == nil && SpecialKeys.scheduleBuffers.contains(key) { return (.other, .scheduleBuffer) }

@@ -1,10 +1,10 @@
 /// Resolves every tensor of one checkpoint to canonical keys: the work behind ``KeyScheme``.
 struct SchemeResolver {
-    /// Where a single-file key prefix puts its tensors.
+    /// How the keys under a ``KeyNamespaces`` prefix or folder resolve.
     enum Namespace: Hashable {
         /// A UNet in LDM/SGM naming (or diffusers naming, for kohya's `unet.`).
         case unet
-        /// LDM EMA copies (`model_ema.` + dot-stripped keys).
+        /// EMA copies of the UNet: LitEma names (`model_ema.` + dot-stripped keys) or an EMA folder (`unet_ema/`).
         case ema
         /// A VAE in LDM naming (or diffusers naming, for `vae.`).
         case vae
@@ -23,22 +23,6 @@ struct SchemeResolver {
         /// Keys under no known prefix.
         case bare
     }
-
-    /// Single-file prefixes with fixed meaning (checkpoint-formats §1, §15; ComfyUI SD3/Flux `text_encoders.`).
-    static let prefixes: [(String, Namespace)] = [
-        ("model.diffusion_model.", .unet),
-        ("model_ema.", .ema),
-        ("first_stage_model.", .vae),
-        ("cond_stage_model.transformer.", .clip(folder: "text_encoder")),
-        ("cond_stage_model.model.", .openCLIP(folder: "text_encoder")),
-        ("unet.", .unet),
-        ("vae.", .vae),
-        ("te.", .clip(folder: "text_encoder")),
-        ("te1.", .clip(folder: "text_encoder")),
-        ("te2.", .clip(folder: "text_encoder_2")),
-        ("text_encoders.clip_l.transformer.", .clip(folder: "text_encoder")),
-        ("text_encoders.clip_g.transformer.", .clip(folder: "text_encoder_2")),
-    ]
 
     let checkpoint: Checkpoint
 
@@ -115,28 +99,29 @@ struct SchemeResolver {
         }
     }
 
-    /// The group a tensor belongs to.
+    /// The group a tensor belongs to: its folder, the ``KeyNamespaces`` prefix it sits under
+    /// (with the entry's ``ComponentPrefix/under`` part), or bare when no mapped prefix holds it.
     static func group(of tensor: Checkpoint.Tensor) -> Group {
         if let folder = tensor.folder { return .folder(folder) }
         let key = tensor.key
-        for (prefix, namespace) in prefixes where key.hasPrefix(prefix) {
-            return .prefixed(prefix, namespace)
+        let index = NamespaceIndex.shared
+        if let (entry, prefix) = index.entry(of: key), let namespace = namespace(of: entry) {
+            let head = prefix + entry.under
+            return key.hasPrefix(head) ? .prefixed(head, namespace) : .bare
         }
-        let conditioner = "conditioner.embedders."
-        if key.hasPrefix(conditioner) {
-            let rest = key.dropFirst(conditioner.count)
-            if let dot = rest.firstIndex(of: "."), let slot = Int(rest[..<dot]), rest[..<dot].allSatisfy({ $0 >= "0" && $0 <= "9" }) {
-                let tail = rest[rest.index(after: dot)...]
-                let head = conditioner + rest[..<dot] + "."
-                if tail.hasPrefix("transformer.") {
-                    return .prefixed(head + "transformer.", .clip(folder: slot == 0 ? "text_encoder" : "text_encoder_2"))
-                }
-                if tail.hasPrefix("model.") {
-                    return .prefixed(head + "model.", .openCLIP(folder: slot == 0 ? nil : "text_encoder_2"))
-                }
-            }
-        }
+        if let ema = index.flatEMAPrefix(of: key) { return .prefixed(ema, .ema) }
         return .bare
+    }
+
+    /// How the keys under a table entry resolve, or nil for an entry that maps nothing.
+    static func namespace(of entry: ComponentPrefix) -> Namespace? {
+        switch entry.part {
+        case .denoiser: return .unet
+        case .vae: return .vae
+        case .textEncoder:
+            return entry.naming == .original && entry.component == .openCLIP ? .openCLIP(folder: entry.folder) : .clip(folder: entry.folder)
+        case .other: return nil
+        }
     }
 
     // MARK: - Components
@@ -164,9 +149,19 @@ struct SchemeResolver {
     }
 
     /// Resolves `model_ema.` keys by building every EMA name forward from the UNet's LDM keys.
+    ///
+    /// A file with an EMA copy but no live UNet (`model_ema.*` and a VAE) has no LDM keys to build
+    /// from: the UNet's parameters are then read from the EMA names themselves (``FlatKeyShapes``),
+    /// so the copy resolves to `unet_ema/` all the same and `--ema` can stand it for the UNet.
     private func resolveEMA(indices: [Int], keys: [String], unet: (map: BlockMap, keys: [String])?,
                             into found: inout [[Found]]) {
-        guard let unet else { return }
+        var source = unet
+        if source == nil {
+            let shapes = FlatKeyShapes(zip(keys, indices).map { (key: $0.0, shape: checkpoint.tensors[$0.1].info.shape) },
+                                       stripped: KeyNamespaces.litEMA.stripped)
+            if let map = UNetConfig.detect(ldm: shapes)?.blocks { source = (map, []) }
+        }
+        guard let unet = source else { return }
         var flat: [String: BlockMap.Resolved] = [:]
         func add(_ original: String, _ resolved: BlockMap.Resolved) {
             let name = EMAKey.flat(original)
@@ -243,26 +238,37 @@ struct SchemeResolver {
         }
     }
 
+    /// How the keys of a diffusers folder resolve: the folder's ``KeyNamespaces`` entry, or
+    /// ``Namespace/ema`` for the denoiser folder's EMA copy (`unet_ema`); nil for folders nothing maps.
+    static func namespace(ofFolder folder: String) -> Namespace? {
+        let index = NamespaceIndex.shared
+        if let entry = index.folders[folder] { return namespace(of: entry) }
+        for suffix in index.emaFolderSuffixes where folder.hasSuffix(suffix) {
+            if index.folders[String(folder.dropLast(suffix.count))]?.part == .denoiser { return .ema }
+        }
+        return nil
+    }
+
     /// Resolves a diffusers component folder's keys.
     private func resolveFolder(_ folder: String, indices: [Int], into found: inout [[Found]]) {
         let keys = indices.map { checkpoint.tensors[$0].key }
-        switch folder {
-        case "unet", "unet_ema":
-            let component: Component = folder == "unet" ? .unet : .ema
+        switch SchemeResolver.namespace(ofFolder: folder) {
+        case .unet, .ema:
+            let component: Component = SchemeResolver.namespace(ofFolder: folder) == .ema ? .ema : .unet
             for (index, key) in zip(indices, keys) {
                 if let key = DiffusersNaming.unet(key) {
                     found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: component)]
                 }
             }
-        case "vae":
+        case .vae:
             for (index, key) in zip(indices, keys) {
                 if let key = DiffusersNaming.vae(key) {
                     found[index] = [Found(folder: folder, key: key, part: nil, transform: .identity, component: .vae)]
                 }
             }
-        case "text_encoder", "text_encoder_2":
+        case .clip, .openCLIP:
             resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)
-        default:
+        case nil:
             break
         }
     }
@@ -271,24 +277,25 @@ struct SchemeResolver {
     /// a UNet-only or VAE-only file), by its folder hint or by what the keys look like.
     private func resolveBare(indices: [Int], sdxlUNet: Bool, into found: inout [[Found]]) {
         let keys = indices.map { checkpoint.tensors[$0].key }
-        switch checkpoint.componentFolderHint {
-        case "unet", "unet_ema":
-            let folder = checkpoint.componentFolderHint ?? "unet"
-            _ = resolveUNet(indices: indices, keys: keys, folder: folder, component: folder == "unet" ? .unet : .ema, into: &found)
-            return
-        case "vae":
-            resolveVAE(indices: indices, keys: keys, into: &found)
-            return
-        case "text_encoder", "text_encoder_2":
-            let folder = checkpoint.componentFolderHint
-            if keys.contains(where: { $0.hasPrefix("transformer.resblocks.") }) {
-                resolveOpenCLIP(indices: indices, keys: keys, folder: folder, sdxlUNet: sdxlUNet, into: &found)
-            } else {
-                resolveCLIP(indices: indices, keys: keys, folder: folder, into: &found)
+        if let hint = checkpoint.componentFolderHint {
+            switch SchemeResolver.namespace(ofFolder: hint) {
+            case .unet, .ema:
+                let component: Component = SchemeResolver.namespace(ofFolder: hint) == .ema ? .ema : .unet
+                _ = resolveUNet(indices: indices, keys: keys, folder: hint, component: component, into: &found)
+                return
+            case .vae:
+                resolveVAE(indices: indices, keys: keys, into: &found)
+                return
+            case .clip, .openCLIP:
+                if keys.contains(where: { $0.hasPrefix("transformer.resblocks.") }) {
+                    resolveOpenCLIP(indices: indices, keys: keys, folder: hint, sdxlUNet: sdxlUNet, into: &found)
+                } else {
+                    resolveCLIP(indices: indices, keys: keys, folder: hint, into: &found)
+                }
+                return
+            case nil:
+                break
             }
-            return
-        default:
-            break
         }
         // No hint: each component resolves the keys it recognises; the first one wins.
         var partial = [[Found]](repeating: [], count: checkpoint.tensors.count)

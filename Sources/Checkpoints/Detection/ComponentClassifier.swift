@@ -1,15 +1,12 @@
 /// Says which component each tensor of a checkpoint belongs to, from its namespace.
 ///
-/// The rules follow checkpoint-formats §1, §9, §12 and §15:
-///
-/// | where | component |
-/// |---|---|
-/// | folder `unet`, `transformer`, `prior`, `decoder`; `model.diffusion_model.`; kohya `unet.` | ``Component/unet`` |
-/// | folder `unet_ema` (any `*_ema`); `model_ema.` | ``Component/ema`` |
-/// | folder `vae`, `vqgan`; `first_stage_model.`, `vae.` | ``Component/vae`` |
-/// | folder `text_encoder` (CLIP); `cond_stage_model.transformer.`; `conditioner.embedders.N.transformer.`; `te.`, `te1.`; `text_encoders.clip_l.` | ``Component/clipL`` |
-/// | folder `text_encoder_2` (CLIP); `cond_stage_model.model.`; `conditioner.embedders.N.model.`; `te2.`; `text_encoders.clip_g.` | ``Component/openCLIP`` |
-/// | schedule buffers, markers, T5 and other encoders, anything else | ``Component/other`` |
+/// The prefixes and folders are those of ``KeyNamespaces`` (checkpoint-formats §1, §9, §12, §15),
+/// merged by ``NamespaceIndex``: a key under a family's prefix (`model.diffusion_model.`,
+/// `conditioner.embedders.1.model.`, kohya `te2.`) or in a diffusers folder (`unet/`, `text_encoder_2/`)
+/// takes that entry's component, a key under a flattened EMA prefix (`model_ema.`) or in an EMA
+/// folder (`unet_ema/`, any `*_ema`) is ``Component/ema``, schedule buffers and markers are
+/// ``Component/other``, and so is anything else under a known prefix that maps nothing
+/// (`text_encoders.t5xxl.`).
 ///
 /// A CLIP text model in HF form that is 1024 or 1280 wide (SD2's ViT-H in a diffusers
 /// `text_encoder/` or kohya `te.`) is OpenCLIP, whatever its namespace says. Keys with no
@@ -33,26 +30,6 @@ public struct ComponentClassifier: Sendable {
             self.namespace = namespace
         }
     }
-
-    /// Single-file prefixes with a fixed component, tried in order (longest first where they nest).
-    static let prefixes: [(prefix: String, component: Component)] = [
-        ("model.diffusion_model.", .unet),
-        ("model_ema.", .ema),
-        ("first_stage_model.", .vae),
-        ("cond_stage_model.transformer.", .clipL),
-        ("cond_stage_model.model.", .openCLIP),
-        ("text_encoders.clip_l.", .clipL),
-        ("text_encoders.clip_g.", .openCLIP),
-        ("text_encoders.", .other),
-        ("unet.", .unet),
-        ("vae.", .vae),
-        ("te1.", .clipL),
-        ("te2.", .openCLIP),
-        ("te.", .clipL),
-    ]
-
-    /// Diffusers component folders that hold a denoiser.
-    static let denoiserFolders: Set<String> = ["unet", "transformer", "prior", "decoder"]
 
     let checkpoint: Checkpoint
     let layout: Layout
@@ -89,35 +66,27 @@ public struct ComponentClassifier: Sendable {
         }
     }
 
-    /// The known prefix a single-file key starts with, and its component.
+    /// The known prefix a single-file key starts with, as spelled in the key, and its component.
     static func namespace(of key: String) -> (prefix: String, component: Component)? {
-        for entry in prefixes where key.hasPrefix(entry.prefix) { return entry }
-        let conditioner = "conditioner.embedders."
-        guard key.hasPrefix(conditioner) else { return nil }
-        let rest = key.utf8.dropFirst(conditioner.utf8.count)
-        guard let dot = rest.firstIndex(of: UInt8(ascii: ".")), dot > rest.startIndex,
-              rest[..<dot].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-            return (conditioner, .other)
-        }
-        let slot = String(decoding: rest[..<dot], as: UTF8.self)
-        let tail = rest[rest.index(after: dot)...]
-        if tail.starts(with: "transformer.".utf8) { return (conditioner + slot + ".transformer.", .clipL) }
-        if tail.starts(with: "model.".utf8) { return (conditioner + slot + ".model.", .openCLIP) }
-        return (conditioner, .other)
+        let index = NamespaceIndex.shared
+        if let found = index.entry(of: key) { return (found.prefix, found.entry.component) }
+        if let ema = index.flatEMAPrefix(of: key) { return (ema, .ema) }
+        return nil
     }
 
     /// The component of a diffusers folder (or of a lone file's folder), given the width of
     /// the CLIP text model it holds, if it holds one.
     func folderComponent(_ folder: String, width: Int?) -> Component {
-        if ComponentClassifier.denoiserFolders.contains(folder) { return .unet }
-        if folder.hasSuffix("_ema") { return .ema }
-        if folder == "vae" || folder == "vqgan" { return .vae }
-        guard folder.hasPrefix("text_encoder") else { return .other }
+        let index = NamespaceIndex.shared
+        let entry = index.folders[folder]
+        if let entry, entry.part != .textEncoder { return entry.component }
+        if index.isEMAFolder(folder) { return .ema }
+        guard let entry else { return .other }
         // A CLIP model shows by its token embedding, or (pruned) by its config's class.
         let isCLIP = width != nil || (checkpoint.componentClasses[folder]?.hasPrefix("CLIPText") ?? false)
         guard isCLIP else { return .other }
-        if folder == "text_encoder" { return width == 1024 || width == 1280 ? .openCLIP : .clipL }
-        return folder == "text_encoder_2" ? .openCLIP : .other
+        if entry.component == .clipL, let width, width == 1024 || width == 1280 { return .openCLIP }
+        return entry.component
     }
 
     /// The width of each CLIP text model, by namespace (`te.`, `text_encoder/`; `""` for bare keys):

@@ -66,7 +66,7 @@ extension Layout {
                 if key.hasPrefix("model.diffusion_model.joint_blocks.") || key.hasPrefix("model.diffusion_model.double_blocks.") {
                     transformerUnderLDMPrefix = true
                 }
-            } else if key.hasPrefix("cond_stage_model.") || key.hasPrefix("model_ema.") {
+            } else if key.hasPrefix("cond_stage_model.") || key.hasPrefix(EMAKey.prefix) {
                 ldm = true
             } else if key.hasPrefix("conditioner.embedders.") {
                 conditioner = true

@@ -1,4 +1,4 @@
-/// LDM/SGM EMA key names (checkpoint-formats §9).
+/// LDM/SGM EMA key names (checkpoint-formats §9), as ``KeyNamespaces/litEMA`` describes them.
 ///
 /// `LitEma` names its buffers after the parameters of the `DiffusionWrapper` with
 /// every dot removed, so `model.diffusion_model.input_blocks.1.1.proj_in.weight`
@@ -6,15 +6,15 @@
 /// built forward from known LDM keys, never parsed back (dot-stripping is lossy).
 enum EMAKey {
     /// The prefix of every EMA key.
-    static let prefix = "model_ema."
+    static let prefix = KeyNamespaces.litEMA.prefix
     /// The EMA decay scalar.
-    static let decay = "model_ema.decay"
+    static let decay = KeyNamespaces.litEMA.decay
     /// The EMA update counter.
-    static let numUpdates = "model_ema.num_updates"
+    static let numUpdates = KeyNamespaces.litEMA.numUpdates
 
     /// The EMA key of an LDM UNet key given without `model.diffusion_model.`.
     static func flat(_ unetKey: String) -> String {
-        prefix + "diffusion_model" + unetKey.filter { $0 != "." }
+        prefix + KeyNamespaces.litEMA.stripped + unetKey.filter { $0 != "." }
     }
 
     /// The alias without `diffusion_model` that some files use.

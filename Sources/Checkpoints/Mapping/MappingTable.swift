@@ -59,9 +59,9 @@ public struct MappingTable: Sendable {
     /// The parameters the table was generated from.
     public var structure: ModelStructure
     /// The source layout.
-    public var from: KeyLayout
+    public var from: Layout
     /// The target layout.
-    public var to: KeyLayout
+    public var to: Layout
     /// The rows: UNet, VAE, text encoders, then EMA copies if asked for.
     public var rows: [Row]
 
@@ -69,12 +69,13 @@ public struct MappingTable: Sendable {
     ///
     /// - Parameters:
     ///   - family: The model family; it decides the text-encoder prefixes and the kohya spellings.
-    ///   - from: The source layout.
-    ///   - to: The target layout (``KeyLayout/diffusers`` gives the canonical keys).
+    ///   - from: The source layout; one the family is not written in (``Layout/comfy``, an
+    ///     adapter layout) holds none of the keys.
+    ///   - to: The target layout (``Layout/diffusers`` gives the canonical keys).
     ///   - structure: The architecture parameters, or nil for the family's published model
     ///     (``ModelStructure/standard(_:)``).
     ///   - includeEMA: Whether to add rows for EMA copies of the UNet (`model_ema.…` ⇄ `unet_ema/…`).
-    public static func make(family: ModelFamily, from: KeyLayout, to: KeyLayout,
+    public static func make(family: ModelFamily, from: Layout, to: Layout,
                             structure: ModelStructure? = nil, includeEMA: Bool = false) -> MappingTable {
         let structure = structure ?? .standard(family)
         let renderer = ModelRenderer(family: family, structure: structure)
@@ -93,7 +94,7 @@ public struct MappingTable: Sendable {
         return MappingTable(family: family, structure: structure, from: from, to: to, rows: rows)
     }
 
-    public init(family: ModelFamily, structure: ModelStructure, from: KeyLayout, to: KeyLayout, rows: [Row]) {
+    public init(family: ModelFamily, structure: ModelStructure, from: Layout, to: Layout, rows: [Row]) {
         self.family = family
         self.structure = structure
         self.from = from

@@ -73,37 +73,50 @@ struct ModelRenderer: Sendable {
     }
 
     /// How `layout` spells a canonical key, or nil if the layout does not hold it.
-    func spelling(_ entry: Entry, in layout: KeyLayout) -> Spelling? {
+    ///
+    /// The prefixes and namings are the family's ``KeyNamespace`` in `layout`; text encoder
+    /// number `index` sits under the namespace's text encoder of that slot.
+    func spelling(_ entry: Entry, in layout: Layout) -> Spelling? {
+        guard let namespace = KeyNamespaces.architecture(family).namespace(layout) else { return nil }
         switch entry.part {
         case .unet:
-            return spell(entry.key, in: layout.unetNamespace(family), blocks: unetBlocks)
+            return namespace.denoiser.flatMap { spell(entry.key, in: $0, blocks: unetBlocks) }
         case .vae:
-            return spell(entry.key, in: layout.vaeNamespace(family), blocks: vaeBlocks)
+            return namespace.vae.flatMap { spell(entry.key, in: $0, blocks: vaeBlocks) }
         case .ema:
-            guard let prefix = layout.emaPrefix else { return nil }
-            if layout == .diffusers { return Spelling(key: prefix + entry.key, part: nil, transform: .identity) }
-            guard let original = unetBlocks?.original(forDiffusers: entry.key) else { return nil }
-            return Spelling(key: EMAKey.flat(original.key), part: original.part, transform: original.transform)
+            switch namespace.ema {
+            case .none:
+                return nil
+            case .folder(let suffix):
+                return Spelling(key: folder(.unet) + suffix + "/" + entry.key, part: nil, transform: .identity)
+            case .flattened:
+                guard let original = unetBlocks?.original(forDiffusers: entry.key) else { return nil }
+                return Spelling(key: EMAKey.flat(original.key), part: original.part, transform: original.transform)
+            }
         case .textEncoder(let index):
+            let encoders = namespace.textEncoders
+            guard index < encoders.count else { return nil }
+            let place = encoders[index]
+            let prefix = place.spelled(slot: place.slot ?? index)
             let encoder = structure.textEncoders[index]
-            let namespace = layout.textEncoderNamespace(family, index: index, encoders: structure.textEncoders)
-            if namespace.originalNaming && encoder.usesOpenCLIPNaming {
+            let originalNaming = place.naming == .original
+            if originalNaming && encoder.usesOpenCLIPNaming {
                 if let layer = TextEncoderConfig.layerIndex(of: entry.key), layer >= encoder.layers { return nil }
                 if entry.key == "text_projection.weight" && !encoder.hasProjection { return nil }
                 guard let original = textEncoderBlocks[index].original(forDiffusers: entry.key) else { return nil }
-                return Spelling(key: namespace.prefix + original.key, part: original.part, transform: original.transform)
+                return Spelling(key: prefix + original.key, part: original.part, transform: original.transform)
             }
-            let present = namespace.originalNaming
+            let present = originalNaming
                 ? (TextEncoderConfig.layerIndex(of: entry.key).map { $0 < encoder.layers } ?? true) && entry.key != "logit_scale"
                     && (entry.key != "text_projection.weight" || encoder.hasProjection)
                 : encoder.hfHas(entry.key)
-            return present ? Spelling(key: namespace.prefix + entry.key, part: nil, transform: .identity) : nil
+            return present ? Spelling(key: prefix + entry.key, part: nil, transform: .identity) : nil
         }
     }
 
-    private func spell(_ key: String, in namespace: KeyLayout.Namespace, blocks: BlockMap?) -> Spelling? {
-        guard namespace.originalNaming else { return Spelling(key: namespace.prefix + key, part: nil, transform: .identity) }
+    private func spell(_ key: String, in place: ComponentPrefix, blocks: BlockMap?) -> Spelling? {
+        guard place.naming == .original else { return Spelling(key: place.prefix + key, part: nil, transform: .identity) }
         guard let original = blocks?.original(forDiffusers: key) else { return nil }
-        return Spelling(key: namespace.prefix + original.key, part: original.part, transform: original.transform)
+        return Spelling(key: place.prefix + original.key, part: original.part, transform: original.transform)
     }
 }

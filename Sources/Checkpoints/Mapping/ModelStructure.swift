@@ -13,17 +13,8 @@ public struct ModelStructure: Sendable, Hashable, Codable {
         self.textEncoders = textEncoders
     }
 
-    /// The full-size model of a family, as published.
+    /// The full-size model of a family, as published (``ArchitectureNamespaces/structure``).
     public static func standard(_ family: ModelFamily) -> ModelStructure {
-        switch family {
-        case .sd1:
-            return ModelStructure(unet: .sd1, vae: .standard, textEncoders: [.clipL])
-        case .sd2:
-            return ModelStructure(unet: .sd2, vae: .standard, textEncoders: [.openCLIPH])
-        case .sdxlBase:
-            return ModelStructure(unet: .sdxlBase, vae: .standard, textEncoders: [.clipL, .openCLIPBigG()])
-        case .sdxlRefiner:
-            return ModelStructure(unet: .sdxlRefiner, vae: .standard, textEncoders: [.openCLIPBigG()])
-        }
+        KeyNamespaces.architecture(family).structure
     }
 }

@@ -6,7 +6,10 @@ extension UNetConfig {
     /// multiplier is its resnets' output width over `model_channels`; transformer depth
     /// is the number of `transformer_blocks.N` after a resnet; `use_linear_in_transformer`
     /// is whether `proj_in.weight` is 2-D. Returns nil without `input_blocks.0.0.weight`.
-    static func detect(ldm keys: KeyShapes) -> UNetConfig? {
+    ///
+    /// The keys are read through ``KeyShapeProbe``: as stored (``KeyShapes``) or as LitEma's
+    /// dot-stripped EMA names (``FlatKeyShapes``).
+    static func detect<Keys: KeyShapeProbe>(ldm keys: Keys) -> UNetConfig? {
         guard let convIn = keys.shape("input_blocks.0.0.weight"), let modelChannels = convIn.first, modelChannels > 0 else {
             return nil
         }
