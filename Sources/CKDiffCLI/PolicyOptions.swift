@@ -56,6 +56,9 @@ struct PolicyOptions: ParsableArguments {
         }
         if !failOn.isEmpty {
             switch FailOnCategory.expand(failOn) {
+            case .success(let list) where list.isEmpty:
+                // An unset variable (`--fail-on "$FAIL_ON"`) or a typo must not switch the gate off.
+                throw PolicyError("--fail-on names no category (\(failOn.map { "'\($0)'" }.joined(separator: " "))): give at least one, e.g. default")
             case .success(let list): layer.failOn = list
             case .failure(let unknown): throw PolicyError("--fail-on: \(unknown)")
             }

@@ -188,3 +188,17 @@ struct PolicyCLITests {
         #expect(missing.status == 1)
     }
 }
+
+/// A gate that a typo or an unset variable cannot switch off (issue: `--fail-on ''`).
+@Suite("ckdiff --fail-on: an empty list is refused, the command line in process")
+struct EmptyFailOnTests {
+    @Test("--fail-on with no category ('', ',,,', ' ') is trouble naming the option, before any comparison",
+          arguments: ["", ",,,", " "])
+    func emptyList(value: String) throws {
+        let missing = "/nonexistent/never-opened.safetensors"
+        let outcome = try CLIRunner.run([missing, missing, "--fail-on", value])
+        #expect(outcome.status == 2)
+        #expect(outcome.stdout.isEmpty)
+        #expect(outcome.stderr.contains("--fail-on names no category"), "\(outcome.stderr)")
+    }
+}
