@@ -41,6 +41,8 @@ struct Batch: ConsoleCommand {
     }
 
     func execute(in console: Console) throws -> ExitCode {
+        let targets = OutputTargets([("--json", jsonPath)] + ci.outputs)
+        try targets.validate()
         let list = try BatchManifest.read(manifest)
         var entries: [BatchReport.Entry] = []
         var inputs = [manifest] + [policyOptions.policyFile].compactMap { $0 }
@@ -78,14 +80,22 @@ struct Batch: ConsoleCommand {
             }
         }
         let report = BatchReport(manifest: manifest, pairs: entries)
+        // A failed write does not hide the result: the terminal report is printed, then the failure.
+        var failure: (any Error)?
         if let jsonPath {
-            try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected)
+            do { try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected) } catch { failure = error }
         }
-        try ci.write(markdown: { report.markdown() }, junit: { report.junit() },
-                     annotations: { report.githubAnnotations() }, protecting: protected, console: console)
-        if jsonPath != "-" {
+        do {
+            try ci.write(markdown: { report.markdown() }, junit: { report.junit() },
+                         annotations: { report.githubAnnotations() }, protecting: protected, console: console,
+                         annotationsOnStandardError: targets.usesStandardOutput)
+        } catch {
+            failure = failure ?? error
+        }
+        if !targets.usesStandardOutput {
             try console.write(report.terminalText())
         }
+        if let failure { throw failure }
         return ExitCode(Int32(report.summary.exitCode))
     }
 }

@@ -13,14 +13,21 @@ struct CIOutputOptions: ParsableArguments {
     @Flag(help: "Append the Markdown summary to $GITHUB_STEP_SUMMARY and print ::error/::warning annotations.")
     var github = false
 
+    /// The outputs these options ask for, as (option, path).
+    var outputs: [(option: String, path: String?)] {
+        [("--markdown", markdownPath), ("--junit", junitPath)]
+    }
+
     /// Writes the Markdown and JUnit files, appends to the job summary and prints annotations.
     ///
     /// - Parameters:
     ///   - markdown: The Markdown text, built only when needed.
     ///   - junit: The JUnit document, built only when needed.
     ///   - annotations: The workflow commands for `--github`.
+    ///   - annotationsOnStandardError: A report goes to standard output: the annotations go to
+    ///     standard error so that the machine format on standard output stays whole.
     func write(markdown: () -> String, junit: () -> JUnitDocument, annotations: () -> [String],
-               protecting inputs: ProtectedInputs, console: Console) throws {
+               protecting inputs: ProtectedInputs, console: Console, annotationsOnStandardError: Bool = false) throws {
         if markdownPath != nil || github {
             let text = markdown()
             if let markdownPath { try console.writeReport(Data(text.utf8), to: markdownPath, protecting: inputs) }
@@ -31,7 +38,10 @@ struct CIOutputOptions: ParsableArguments {
                     console.printError("ckdiff: note: --github: GITHUB_STEP_SUMMARY is not set, no job summary written")
                 }
                 let lines = annotations()
-                if !lines.isEmpty { try console.write(lines.joined(separator: "\n") + "\n") }
+                if !lines.isEmpty {
+                    let text = lines.joined(separator: "\n") + "\n"
+                    if annotationsOnStandardError { console.writeError(text) } else { try console.write(text) }
+                }
             }
         }
         if let junitPath {
@@ -40,14 +50,15 @@ struct CIOutputOptions: ParsableArguments {
     }
 
     /// On trouble: a JUnit file with an errored case and an `::error` annotation, best effort (the trouble itself is reported by the caller).
-    func reportTrouble(_ message: String, pair: String?, protecting inputs: ProtectedInputs, console: Console) {
+    func reportTrouble(_ message: String, pair: String?, protecting inputs: ProtectedInputs, console: Console,
+                       annotationsOnStandardError: Bool = false) {
         if let junitPath {
             let document = JUnitDocument(name: "ckdiff", suites: [ComparisonReport.troubleSuite(pair: pair, message: message)])
             try? console.writeReport(Data(document.xml().utf8), to: junitPath, protecting: inputs)
         }
         if github {
             let line = GitHubCommand.annotation("error", file: nil, title: "ckdiff trouble", message: message)
-            try? console.write(line + "\n")
+            if annotationsOnStandardError { console.writeError(line + "\n") } else { try? console.write(line + "\n") }
         }
     }
 }

@@ -37,6 +37,10 @@ struct Compare: ConsoleCommand {
     @Flag(help: "List every aligned pair and leftover.")
     var all = false
 
+    @Flag(name: [.customShort("q"), .customLong("brief")],
+          help: "Print one line (verdict, exit status, counts) instead of the terminal report, like diff -q.")
+    var brief = false
+
     @Option(help: ArgumentHelp(
         "Compare the EMA copy of side a, b or both in place of its live UNet (e.g. --ema a: A's EMA against B's UNet).",
         valueName: "a|b|both"))
@@ -62,7 +66,8 @@ struct Compare: ConsoleCommand {
     }
 
     func reportTrouble(_ message: String, in console: Console) {
-        ci.reportTrouble(message, pair: nil, protecting: ProtectedInputs(protectedPaths), console: console)
+        ci.reportTrouble(message, pair: nil, protecting: ProtectedInputs(protectedPaths), console: console,
+                         annotationsOnStandardError: outputTargets.usesStandardOutput)
     }
 
     /// Files no output may overwrite: the checkpoints, the policy and the baseline.
@@ -70,7 +75,14 @@ struct Compare: ConsoleCommand {
         [a, b] + [policyOptions.policyFile, baselineOptions.baselinePath].compactMap { $0 }
     }
 
+    /// Every file this run writes.
+    private var outputTargets: OutputTargets {
+        OutputTargets([("--json", jsonPath), ("--save-baseline", baselineOptions.saveBaselinePath)] + ci.outputs)
+    }
+
     func execute(in console: Console) throws -> ExitCode {
+        let targets = outputTargets
+        try targets.validate()
         let policy = try policyOptions.policy()
         let baseline = try baselineOptions.baselinePath.map { path throws(PolicyError) in try Baseline.read(path) }
         let (report, elapsed) = try ComparisonRun(
@@ -79,18 +91,31 @@ struct Compare: ConsoleCommand {
             threads: threads ?? ComparisonOptions.defaultThreads, numerics: numerics.value,
             ema: ema?.selection ?? .live).run(showingProgressOn: console)
         let protected = ProtectedInputs(protectedPaths)
+        // A failed write does not hide the result: the terminal report is printed, then the failure.
+        var failure: (any Error)?
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch { failure = failure ?? error }
+        }
         if let jsonPath {
-            try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected)
+            attempt { try console.writeReport(try report.jsonData(), to: jsonPath, protecting: protected) }
         }
         if let path = baselineOptions.saveBaselinePath {
-            try console.writeReport(try Baseline(report).jsonData(), to: path, protecting: protected)
+            attempt { try console.writeReport(try Baseline(report).jsonData(), to: path, protecting: protected) }
         }
-        try ci.write(markdown: { report.markdown() },
-                     junit: { JUnitDocument(name: "ckdiff", suites: report.junitSuites(time: elapsed)) },
-                     annotations: { report.githubAnnotations() }, protecting: protected, console: console)
-        if jsonPath != "-" {
-            try console.write(report.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
+        attempt {
+            try ci.write(markdown: { report.markdown() },
+                         junit: { JUnitDocument(name: "ckdiff", suites: report.junitSuites(time: elapsed)) },
+                         annotations: { report.githubAnnotations() }, protecting: protected, console: console,
+                         annotationsOnStandardError: targets.usesStandardOutput)
         }
+        if !targets.usesStandardOutput {
+            if brief {
+                try console.write(report.briefLine())
+            } else {
+                try console.write(report.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
+            }
+        }
+        if let failure { throw failure }
         return ExitCode(Int32(report.summary.exitCode))
     }
 }

@@ -38,7 +38,7 @@ struct Inspect: ConsoleCommand {
         let counts = scan ? try TensorScanner(checkpoint, threads: threads ?? ComparisonOptions.defaultThreads).run() : nil
         let report = InspectReport(checkpoint, identity: identity, scan: counts)
         if json {
-            try console.writeReport(try report.jsonData(), to: "-", protecting: [])
+            try console.write(try report.jsonData())
         } else {
             try console.write(report.terminalText())
         }

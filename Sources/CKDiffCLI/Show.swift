@@ -24,7 +24,13 @@ struct Show: ConsoleCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @Flag(name: [.customShort("q"), .customLong("brief")],
+          help: "Print one line (verdict, exit status, counts) instead of the terminal report.")
+    var brief = false
+
     func execute(in console: Console) throws -> ExitCode {
+        let targets = OutputTargets(ci.outputs)
+        try targets.validate()
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: report))
@@ -33,8 +39,9 @@ struct Show: ConsoleCommand {
         }
         if let batch = try? BatchReport.decode(data) {
             try ci.write(markdown: { batch.markdown(top: top) }, junit: { batch.junit() },
-                         annotations: { batch.githubAnnotations() }, protecting: [report], console: console)
-            try console.write(batch.terminalText())
+                         annotations: { batch.githubAnnotations() }, protecting: [report], console: console,
+                         annotationsOnStandardError: targets.usesStandardOutput)
+            if !targets.usesStandardOutput { try console.write(batch.terminalText()) }
             return ExitCode(Int32(batch.summary.exitCode))
         }
         let comparison: ComparisonReport
@@ -45,8 +52,15 @@ struct Show: ConsoleCommand {
         }
         try ci.write(markdown: { comparison.markdown(top: top) },
                      junit: { JUnitDocument(name: "ckdiff", suites: comparison.junitSuites()) },
-                     annotations: { comparison.githubAnnotations() }, protecting: [report], console: console)
-        try console.write(comparison.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
+                     annotations: { comparison.githubAnnotations() }, protecting: [report], console: console,
+                     annotationsOnStandardError: targets.usesStandardOutput)
+        if !targets.usesStandardOutput {
+            if brief {
+                try console.write(comparison.briefLine())
+            } else {
+                try console.write(comparison.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
+            }
+        }
         return ExitCode(Int32(comparison.summary.exitCode))
     }
 }
