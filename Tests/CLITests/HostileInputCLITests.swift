@@ -93,7 +93,8 @@ struct HostileInputCLITests {
         let bytes = Array(header.utf8)
         try Data(withUnsafeBytes(of: UInt64(bytes.count).littleEndian, Array.init) + bytes).write(to: URL(fileURLWithPath: path))
         let before = Self.childrenPeakRSS()
-        let outcome = try CLIRunner.run(["inspect", path])
+        // Memory is a property of a process: this one runs the built binary, not the in-process command line.
+        let outcome = try CLIRunner.runBinary(["inspect", path])
         #expect(outcome.status == 0)
         #expect(outcome.stdout.contains("100000"))
         let peak = Self.childrenPeakRSS()
