@@ -11,7 +11,7 @@ struct CKDiffCommand: ParsableCommand {
             Exit status follows diff(1): 0 equivalent within the policy, 1 differences found, \
             2 trouble (unreadable input, bad arguments).
             """,
-        version: ComparisonReport.toolVersion,
+        version: "ckdiff \(ComparisonReport.toolVersion)",
         subcommands: [Compare.self, Inspect.self, Map.self, Batch.self, PolicyCommand.self, Show.self],
         defaultSubcommand: Compare.self)
 }
@@ -24,6 +24,10 @@ public enum CKDiffCLI {
     /// ArgumentParser's 64; help and `--version` go to standard output with status 0.
     public static func run(_ arguments: [String], console: Console) -> Int32 {
         BLASThreads.quiet()
+        if let mistake = ArgumentMistake.find(in: arguments) {
+            console.printError("ckdiff: error: \(mistake)")
+            return ExitStatus.trouble.rawValue
+        }
         let parsed: ParsableCommand
         do {
             parsed = try CKDiffCommand.parseAsRoot(arguments)
@@ -57,7 +61,9 @@ public enum CKDiffCLI {
         let status = CKDiffCommand.exitCode(for: error)
         let message = CKDiffCommand.fullMessage(for: error)
         if status == .validationFailure {
-            console.printError(message)
+            // One line: what is wrong and where to read more (ArgumentParser's own text adds the usage).
+            let brief = CKDiffCommand.message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            console.printError("ckdiff: error: \(brief) (see 'ckdiff --help')")
             return ExitStatus.trouble.rawValue
         }
         if !message.isEmpty {
