@@ -1,4 +1,5 @@
 // libFuzzer target: the torch.save reader (zip directory, legacy stream, restricted unpickler).
+import Safetensors
 import TorchPickle
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -46,8 +46,8 @@ public struct SafetensorsFile: Sendable {
         return try read(from: file)
     }
 
-    /// Validates the header of an already opened file.
-    public static func read(from file: ReadOnlyFile) throws(SafetensorsError) -> SafetensorsFile {
+    /// Validates the header of an already opened file, or of bytes in memory seen as a file.
+    public static func read(from file: some ByteSource) throws(SafetensorsError) -> SafetensorsFile {
         let path = file.path
         let size = file.size
         guard size >= 8 else { throw SafetensorsError(file: path, kind: .headerTooSmall(fileSize: size)) }

@@ -1,3 +1,5 @@
+import Safetensors
+
 extension TorchCheckpointFile {
     /// The first pickle of a legacy file: protocol 2, `LONG1` of the 10-byte magic number 0x1950a86a20f9469cfc6c.
     static let legacyMagic: [UInt8] = [0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]

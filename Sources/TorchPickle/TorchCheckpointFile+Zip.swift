@@ -1,3 +1,5 @@
+import Safetensors
+
 extension TorchCheckpointFile {
     /// Reads the zip layout: `<archive>/data.pkl`, `<archive>/byteorder`, `<archive>/data/<key>`.
     static func readZip(_ source: some ByteSource, path: String) throws(TorchPickleError) -> TorchCheckpointFile {

@@ -1,3 +1,5 @@
+import Safetensors
+
 /// The central directory of a zip archive as `torch.save` writes it: stored entries, with zip64
 /// records for archives over 4 GB.
 ///

@@ -1,3 +1,4 @@
+import Safetensors
 import CKDiffTestSupport
 import Foundation
 import Testing
