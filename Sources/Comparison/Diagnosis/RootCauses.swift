@@ -11,9 +11,7 @@ import Safetensors
 /// casts, then the remaining verdicts grouped by verdict and component, then renames and
 /// missing weights. Findings are ranked by the parameters they touch, then by severity.
 struct RootCauses {
-    let a: Checkpoint
-    let b: Checkpoint
-    let plan: AlignmentPlan
+    let alignment: Alignment
     let first: [TensorComparison]
     let diagnoses: [PairDiagnosis]
     let renamed: [Diagnoser.Rename]
@@ -229,27 +227,31 @@ struct RootCauses {
         return "\(holder)'s UNet holds \(tested)'s EMA weights, not \(whose) live weights (\(scope)): \(choice) compares the matching copies"
     }
 
-    /// A finding over plan pairs.
+    /// A finding over pairs of the alignment (by position).
     private func finding(_ kind: String, _ severity: Finding.Severity, _ members: [Int], _ message: String) -> Finding {
-        Finding(kind: kind, severity: severity, tensors: members.map { plan.pairs[$0].name },
+        Finding(kind: kind, severity: severity, tensors: members.map { alignment.pairs[$0].name },
                 parameters: members.reduce(0) { $0 + max(first[$1].elementCount, first[$1].aShape.reduce(1, *)) },
                 message: message)
     }
 
     private func renamedFindings() -> [Finding] {
         renamed.map { r in
-            let nameA = a.tensors[r.a].name, nameB = b.tensors[r.b].name
-            return Finding(kind: "renamed", severity: .warning, tensors: [nameB], parameters: a.tensors[r.a].info.elementCount,
+            let nameA = alignment.tensor(r.a).name, nameB = alignment.tensor(r.b).name
+            return Finding(kind: "renamed", severity: .warning, tensors: [nameB], parameters: alignment.tensor(r.a).info.elementCount,
                            message: "B's \(nameB) holds A's \(nameA) (\(r.diagnosis.verdict.rawValue)): a rename no mapping rule knows")
         }
     }
 
     /// Leftovers not explained by a rename, grouped by class, side and component.
     private func leftoverFindings() -> [Finding] {
-        let renamedA = Set(renamed.map(\.a)), renamedB = Set(renamed.map(\.b))
+        typealias Entry = (tensor: Int, component: Component, kind: LeftoverClass)
+        let sides: [(String, [Entry], Checkpoint, Set<Int>)] = [
+            ("A", alignment.onlyInA.map { ($0.tensor, $0.component, $0.kind) }, alignment.a, Set(renamed.map(\.a.tensor))),
+            ("B", alignment.onlyInB.map { ($0.tensor, $0.component, $0.kind) }, alignment.b, Set(renamed.map(\.b.tensor))),
+        ]
         var findings: [Finding] = []
-        for (side, list, checkpoint, renamedSet) in [("A", plan.onlyInA, a, renamedA), ("B", plan.onlyInB, b, renamedB)] {
-            var groups: [String: [Leftover]] = [:]
+        for (side, list, checkpoint, renamedSet) in sides {
+            var groups: [String: [Entry]] = [:]
             var order: [String] = []
             for leftover in list where !renamedSet.contains(leftover.tensor) {
                 let name = checkpoint.tensors[leftover.tensor].name
