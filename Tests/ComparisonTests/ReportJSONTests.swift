@@ -99,9 +99,8 @@ struct ReportJSONTests {
         let options = ComparisonOptions(threads: 2)
         let comparisons = try Comparator(options: options).compare(plan)
         let diagnosis = try Diagnoser(plan, options: options).run(comparisons)
-        var report = ComparisonReport(plan, identities: (a.identify(), b.identify()), comparisons: comparisons,
-                                      tolerance: nil, diagnosis: diagnosis)
-        report.apply(Policy.default)
+        let report = ComparisonReport(plan, identities: (a.identify(), b.identify()), comparisons: comparisons,
+                                      tolerance: nil, diagnosis: diagnosis, policy: Policy.default)
         let ours = try report.jsonData()
         #expect(ours == (try foundationJSON(report)))
         #expect(ours.count > 100_000)

@@ -42,8 +42,8 @@ public struct BaselineOutcome: Sendable, Codable, Equatable {
     }
 }
 
-extension ComparisonReport {
-    /// Holds the report against `baseline`; the gate then fails only on regressions.
+extension BaselineOutcome {
+    /// Holds `report` against `baseline` (the gate then fails only on regressions; see ``GateOutcome``).
     ///
     /// Rules (pairs matched by report name, keys by name, findings by kind and tensor set):
     /// - a pair regresses when its `max_abs` or `rel_l2` exceeds the baseline's beyond the slack, when its
@@ -54,7 +54,8 @@ extension ComparisonReport {
     /// - a baseline pair that is no longer compared nor listed as missing regresses (`gone`);
     /// - a finding of severity `warning` or `error` the baseline lacks regresses (`finding`);
     /// - the reverse of each is an improvement; a new `info` finding is a note.
-    public mutating func apply(_ baseline: Baseline, path: String) {
+    public init(holding report: ComparisonReport, against baseline: Baseline, path: String) {
+        let tensors = report.tensors, onlyInA = report.onlyInA, onlyInB = report.onlyInB, findings = report.findings
         var regressions: [BaselineOutcome.Change] = [], improvements: [BaselineOutcome.Change] = []
         var notes: [BaselineOutcome.Change] = []
         let slack = baseline.slack
@@ -62,7 +63,7 @@ extension ComparisonReport {
         func isDifference(_ verdict: String, _ convention: String?) -> Bool {
             convention == nil && (Verdict(rawValue: verdict)?.isDifference ?? true)
         }
-        func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: TensorEntry) {
+        func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: ComparisonReport.TensorEntry) {
             guard let now = now?.value, let before = before?.value else { return }
             let text = "\(kind) \(formatSignificant(before, digits: 3)) → \(formatSignificant(now, digits: 3))"
             if now.isNaN && !before.isNaN || now > before * (1 + slack.relative) + floor {
@@ -121,21 +122,19 @@ extension ComparisonReport {
         func key(_ f: Finding) -> String { f.kind + "\u{0}" + f.tensors.sorted().joined(separator: "\u{0}") }
         let knownFindings = Set(baseline.findings.map(key)), nowFindings = Set(findings.map(key))
         for f in findings where !knownFindings.contains(key(f)) {
-            let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: findingComponent(f),
+            let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: report.findingComponent(f),
                                                 message: "new finding (\(f.severity.rawValue)): \(f.message)")
             if f.severity >= .warning { regressions.append(change) } else { notes.append(change) }
         }
         for f in baseline.findings where !nowFindings.contains(key(f)) {
-            improvements.append(.init(kind: "finding", name: f.kind, component: findingComponent(f),
+            improvements.append(.init(kind: "finding", name: f.kind, component: report.findingComponent(f),
                                       message: "finding gone: \(f.message)"))
         }
-        self.baseline = BaselineOutcome(path: path, slack: slack, regressions: regressions,
-                                        improvements: improvements, notes: notes)
-        gate.mode = "baseline"
-        gate.failed = !regressions.isEmpty
-        summary.exitCode = regressions.isEmpty ? 0 : 1
+        self.init(path: path, slack: slack, regressions: regressions, improvements: improvements, notes: notes)
     }
+}
 
+extension ComparisonReport {
     /// The component of a finding's first tensor that the report knows, else `other`.
     func findingComponent(_ finding: Finding) -> String {
         for name in finding.tensors {

@@ -16,10 +16,17 @@ extension ComparisonReport {
     ///   - emaSelection: Which weights stood for each side's UNet (`--ema`).
     ///   - emaAnalysis: The live-or-EMA analysis, when one side alone holds an EMA copy.
     ///   - diagnosis: The second stage's result, or nil to report the first stage's statistical verdicts.
+    ///   - policy: The policy that decides the outcome; nil for the defaults (with `tolerance` as a
+    ///     command-line layer when given).
+    ///   - baseline: A baseline to hold the report against, with the path it was read from.
+    ///
+    /// The outcome (gate, verdict, exit status, baseline comparison) is decided once, at the end,
+    /// by ``GateOutcome/decide(_:policy:baseline:)``: the policy, then the baseline.
     public init(_ alignment: Alignment, identities: (a: CheckpointIdentity, b: CheckpointIdentity),
                 comparisons: PairTable<TensorComparison>, tolerance: Tolerance?,
                 emaSelection: EMASelection = .live, emaAnalysis: EMAAnalysis? = nil,
-                diagnosis: Diagnoser.Result? = nil) {
+                diagnosis: Diagnoser.Result? = nil, policy: Policy? = nil, baseline: (Baseline, path: String)? = nil) {
+        let policy = policy ?? tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default
         let a = (checkpoint: alignment.a, identity: identities.a), b = (checkpoint: alignment.b, identity: identities.b)
         let results = PairResult.attach(alignment, comparisons: comparisons, diagnoses: diagnosis?.pairs, ema: emaAnalysis)
         func input(_ side: (checkpoint: Checkpoint, identity: CheckpointIdentity)) -> Input {
@@ -39,7 +46,11 @@ extension ComparisonReport {
         }
         let firstStage = results.map(\.comparison)
         let diagnoses = results.map { $0.diagnosis ?? PairDiagnosis(verdict: $0.comparison.verdict, evidence: "") }
-        let entries = results.map { TensorEntry($0.comparison, diagnosis: $0.diagnosis) }
+        let entries = results.map { result in
+            var entry = TensorEntry(result.comparison, diagnosis: result.diagnosis)
+            entry.toleranceRule = Self.toleranceRule(of: result.comparison, under: policy)
+            return entry
+        }
         let onlyA = leftovers(alignment.onlyInA, a.checkpoint, skipping: renamedA)
         let onlyB = leftovers(alignment.onlyInB, b.checkpoint, skipping: renamedB)
         let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
@@ -50,17 +61,15 @@ extension ComparisonReport {
         let ema = EMASection(a: a, b: b, alignment: alignment, comparisons: firstStage,
                              selection: emaSelection, analysis: emaAnalysis)
         let renamedCount = diagnosis?.renamed.count ?? 0
-        // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).
-        let different = diagnoses.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || renamedCount > 0
-            || ema.isDifference
         var verdictCounts: [String: Int] = [:]
         for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
         self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
             ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        // The verdict and exit status are the gate's, written by `settle` below.
         self.summary = Summary(
-            verdict: different ? "different" : "equivalent", exitCode: different ? 1 : 0,
+            verdict: "equivalent", exitCode: 0,
             tensorsAligned: firstStage.count, tensorsIdentical: count(.identical),
             tensorsWithinTolerance: count(.withinTolerance), tensorsOutOfTolerance: count(.outOfTolerance),
             tensorsNonfinite: firstStage.filter(\.hasNonFinite).count,
@@ -82,7 +91,16 @@ extension ComparisonReport {
                                 numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
         }
         self.findings = diagnosis?.findings ?? []
-        apply(tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default)
+        settle(GateOutcome.decide(self, policy: policy, baseline: baseline))
+    }
+
+    /// The policy rule that chose a pair's tolerance, from the pair's own component and dtypes:
+    /// nil for a pair with no tolerance (not decoded) or no floating-point side.
+    static func toleranceRule(of c: TensorComparison, under policy: Policy) -> String? {
+        guard c.tolerance != nil, c.aDType.kind == .floatingPoint || c.bDType.kind == .floatingPoint else { return nil }
+        let pair = ToleranceResolver.Pair(name: c.name, aName: c.aName, bName: c.bName, component: c.component,
+                                          aDType: c.aDType, bDType: c.bDType)
+        return policy.resolve(pair)?.rule.description
     }
 
     /// A command-line layer holding only a fixed tolerance (the `tolerance:` argument of the initialiser).

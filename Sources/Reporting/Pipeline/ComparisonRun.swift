@@ -71,11 +71,10 @@ public struct ComparisonRun {
                                            schemes: (schemeA, schemeB), progress: progress)
         let diagnosis = try Diagnoser(alignment, options: options).run(comparisons, ema: analysis)
         let seconds = Date().timeIntervalSince(started)
-        var report = ComparisonReport(
+        // The policy, then the baseline, decide the outcome once, as the report is built.
+        let report = ComparisonReport(
             alignment, identities: (openedA.identity, openedB.identity), comparisons: comparisons, tolerance: nil,
-            emaSelection: ema, emaAnalysis: analysis, diagnosis: diagnosis)
-        report.apply(policy)
-        if let baseline { report.apply(baseline.0, path: baseline.path) }
+            emaSelection: ema, emaAnalysis: analysis, diagnosis: diagnosis, policy: policy, baseline: baseline)
         return (report, seconds)
     }
 }

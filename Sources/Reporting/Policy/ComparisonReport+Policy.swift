@@ -3,25 +3,16 @@ import Comparison
 import Safetensors
 
 extension ComparisonReport {
-    /// Records `policy` in the report and decides the outcome by its fail-on list: the gate,
-    /// `summary.verdict` and `summary.exit_code`, and each pair's `tolerance_rule`.
-    public mutating func apply(_ policy: Policy) {
-        self.policy = policy
-        tolerance = policy.tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
+    /// Writes the gate outcome into the report, once: the policy (and the tolerance setting it
+    /// states), the gate, the baseline comparison, `summary.verdict` and `summary.exit_code`.
+    mutating func settle(_ outcome: GateOutcome) {
+        policy = outcome.policy
+        tolerance = outcome.policy.tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
             ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
-        for i in tensors.indices {
-            let t = tensors[i]
-            guard t.atol != nil, let a = DType(rawValue: t.aDType), let b = DType(rawValue: t.bDType),
-                  a.kind == .floatingPoint || b.kind == .floatingPoint,
-                  let component = Component(rawValue: t.component) else { continue }
-            let pair = ToleranceResolver.Pair(name: t.name, aName: t.aName, bName: t.bName, component: component,
-                                              aDType: a, bDType: b)
-            tensors[i].toleranceRule = policy.resolve(pair)?.rule.description
-        }
-        let triggered = checks(policy.failOnCategories)
-        gate = Gate(mode: "policy", failed: !triggered.isEmpty, triggered: triggered)
-        summary.verdict = triggered.isEmpty ? "equivalent" : "different"
-        summary.exitCode = triggered.isEmpty ? 0 : 1
+        gate = outcome.gate
+        baseline = outcome.baseline
+        summary.verdict = outcome.verdict
+        summary.exitCode = outcome.exitCode
     }
 
     /// What each category finds, per component; categories and components that find nothing are left out.
