@@ -29,7 +29,7 @@ struct GateOutcomeTests {
     @Test("the policy decides the verdict and, without a baseline, the exit status")
     func policyAlone() throws {
         let report = try Self.report()
-        #expect(report.summary.verdict == "different" && report.summary.exitCode == 1)
+        #expect(report.summary.verdict == .different && report.summary.exitCode == 1)
         #expect(report.gate.mode == "policy" && report.gate.failed && !report.gate.triggered.isEmpty)
         #expect(report.baseline == nil)
         #expect(report.tensors.allSatisfy { $0.toleranceRule == "dtype:F32" })
@@ -38,7 +38,7 @@ struct GateOutcomeTests {
         var lenient = Policy.default
         lenient.failOn = []
         let passing = try Self.report(policy: lenient)
-        #expect(passing.summary.verdict == "equivalent" && passing.summary.exitCode == 0 && !passing.gate.failed)
+        #expect(passing.summary.verdict == .equivalent && passing.summary.exitCode == 0 && !passing.gate.failed)
         #expect(GateOutcome.decide(report, policy: lenient).exitCode == 0)
     }
 
@@ -47,12 +47,31 @@ struct GateOutcomeTests {
         let first = try Self.report()
         let held = try Self.report(baseline: (Baseline(first), "baseline.json"))
         #expect(held.gate.mode == "baseline" && !held.gate.failed && held.summary.exitCode == 0)
-        #expect(held.summary.verdict == "different")
+        #expect(held.summary.verdict == .different)
         #expect(held.gate.triggered == first.gate.triggered)
         #expect(held.baseline?.regressions.isEmpty == true && held.baseline?.path == "baseline.json")
 
         // The same baseline, decided again from the facts of a report built without it: one function, one answer.
         let outcome = GateOutcome.decide(first, policy: .default, baseline: (Baseline(first), "baseline.json"))
         #expect(outcome.exitCode == 0 && outcome.gate == held.gate && outcome.baseline == held.baseline)
+    }
+}
+
+/// The typed report model: enums in memory, the same strings in JSON, and every report it writes read back.
+@Suite("Report model: typed fields, unchanged JSON")
+struct TypedReportTests {
+    @Test("a written report decodes to the same typed values and re-encodes to the same bytes")
+    func roundTrip() throws {
+        let report = try GateOutcomeTests.report()
+        let data = try report.jsonData()
+        let decoded = try ComparisonReport.decode(data)
+        #expect(try decoded.jsonData() == data)
+        #expect(decoded.summary.verdict == .different)
+        #expect(decoded.tensors.map(\.verdict) == report.tensors.map(\.verdict))
+        #expect(decoded.tensors.allSatisfy { $0.component == .other && $0.aDType == .f32 && $0.transform == .identity })
+        // Strings only at encoding: the JSON holds the raw values.
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"verdict\" : \"different\"") && text.contains("\"a_dtype\" : \"F32\""))
+        #expect(text.contains("\"component\" : \"other\""))
     }
 }

@@ -39,8 +39,8 @@ extension ComparisonReport {
         func leftovers<Side>(_ list: [Leftover<Side>], _ checkpoint: Checkpoint, skipping: Set<TensorRef<Side>>) -> [LeftoverEntry] {
             list.filter { !skipping.contains($0.ref) }.map { leftover in
                 let tensor = checkpoint.tensors[leftover.tensor]
-                return LeftoverEntry(name: tensor.name, component: leftover.component.rawValue,
-                                     class: leftover.kind.rawValue, dtype: tensor.info.dtype.name,
+                return LeftoverEntry(name: tensor.name, component: leftover.component,
+                                     class: leftover.kind, dtype: tensor.info.dtype,
                                      shape: tensor.info.shape, numel: tensor.info.elementCount)
             }
         }
@@ -53,7 +53,7 @@ extension ComparisonReport {
         }
         let onlyA = leftovers(alignment.onlyInA, a.checkpoint, skipping: renamedA)
         let onlyB = leftovers(alignment.onlyInB, b.checkpoint, skipping: renamedB)
-        let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
+        let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == .weight || $0.class == .unknown }
         let verdicts = firstStage.map(\.verdict)
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
@@ -69,7 +69,7 @@ extension ComparisonReport {
             ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
         // The verdict and exit status are the gate's, written by `settle` below.
         self.summary = Summary(
-            verdict: "equivalent", exitCode: 0,
+            verdict: .equivalent, exitCode: 0,
             tensorsAligned: firstStage.count, tensorsIdentical: count(.identical),
             tensorsWithinTolerance: count(.withinTolerance), tensorsOutOfTolerance: count(.outOfTolerance),
             tensorsNonfinite: firstStage.filter(\.hasNonFinite).count,
@@ -86,9 +86,9 @@ extension ComparisonReport {
         self.ema = ema
         self.renamed = (diagnosis?.renamed ?? []).map { r in
             let c = r.comparison
-            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component.rawValue,
-                                aDType: c.aDType.name, bDType: c.bDType.name, aShape: c.aShape, bShape: c.bShape,
-                                numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
+            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component,
+                                aDType: c.aDType, bDType: c.bDType, aShape: c.aShape, bShape: c.bShape,
+                                numel: c.elementCount, verdict: r.diagnosis.verdict, evidence: r.diagnosis.evidence)
         }
         self.findings = diagnosis?.findings ?? []
         settle(GateOutcome.decide(self, policy: policy, baseline: baseline))
@@ -156,7 +156,7 @@ extension ComparisonReport {
             guard let entry = sides[component] else { return nil }
             let aParameters = parameters(entry.a.tensors, a), bParameters = parameters(entry.b.tensors, b)
             return ComponentCoverage(
-                component: component.rawValue,
+                component: component,
                 aTensors: entry.a.tensors.count, aParameters: aParameters,
                 bTensors: entry.b.tensors.count, bParameters: bParameters,
                 pairs: entry.pairs,
@@ -175,15 +175,15 @@ extension ComparisonReport.TensorEntry {
         name = c.name
         aName = c.aName
         bName = c.bName
-        component = c.component.rawValue
-        transform = c.transform.rawValue
-        aDType = c.aDType.name
-        bDType = c.bDType.name
+        component = c.component
+        transform = c.transform
+        aDType = c.aDType
+        bDType = c.bDType
         aShape = c.aShape
         bShape = c.bShape
         numel = c.elementCount
         identical = c.identical
-        verdict = (diagnosis?.verdict ?? c.verdict).rawValue
+        verdict = diagnosis?.verdict ?? c.verdict
         dtypeClassChange = c.isDTypeClassChange
         atol = c.tolerance?.atol
         rtol = c.tolerance?.rtol

@@ -73,10 +73,18 @@ public struct ComparisonReport: Sendable, Codable {
         public var rtol: Double?
     }
 
+    /// The verdict on the whole comparison, written as `equivalent` or `different`.
+    public enum Outcome: String, Sendable, Codable {
+        /// No fail-on check found anything.
+        case equivalent
+        /// Some fail-on check found something.
+        case different
+    }
+
     /// Counts over the whole comparison and the outcome.
     public struct Summary: Sendable, Codable {
-        /// "equivalent" or "different".
-        public var verdict: String
+        /// The gate's verdict.
+        public var verdict: Outcome
         /// 0 equivalent, 1 different (2 is never written: trouble produces no report).
         public var exitCode: Int
         public var tensorsAligned: Int
@@ -126,7 +134,7 @@ public struct ComparisonReport: Sendable, Codable {
     /// q, k and v rows of a fused attention tensor). `aligned_share_a` is the share of
     /// A's parameters in the component that some pair reads; likewise for B.
     public struct ComponentCoverage: Sendable, Codable {
-        public var component: String
+        public var component: Component
         public var aTensors: Int
         public var aParameters: Int
         public var bTensors: Int
@@ -160,15 +168,15 @@ public struct ComparisonReport: Sendable, Codable {
         public var name: String
         public var aName: String
         public var bName: String
-        public var component: String
-        public var transform: String
-        public var aDType: String
-        public var bDType: String
+        public var component: Component
+        public var transform: PairTransform
+        public var aDType: DType
+        public var bDType: DType
         public var aShape: [Int]
         public var bShape: [Int]
         public var numel: Int
         public var identical: Bool
-        public var verdict: String
+        public var verdict: Verdict
         public var dtypeClassChange: Bool
         public var atol: Double?
         public var rtol: Double?
@@ -252,14 +260,14 @@ public struct ComparisonReport: Sendable, Codable {
     public struct RenamedEntry: Sendable, Codable {
         public var aName: String
         public var bName: String
-        public var component: String
-        public var aDType: String
-        public var bDType: String
+        public var component: Component
+        public var aDType: DType
+        public var bDType: DType
         public var aShape: [Int]
         public var bShape: [Int]
         public var numel: Int
         /// How the values compare (`identical`, `exact_cast`, `within_tolerance`, `reshaped`, …).
-        public var verdict: String
+        public var verdict: Verdict
         public var evidence: String
 
         enum CodingKeys: String, CodingKey {
@@ -277,10 +285,10 @@ public struct ComparisonReport: Sendable, Codable {
     /// A tensor present on one side only.
     public struct LeftoverEntry: Sendable, Codable {
         public var name: String
-        public var component: String
-        /// What it is (`LeftoverClass` raw values: weight, ema, schedule_buffer, marker, layout_only, placeholder, optional, unknown).
-        public var `class`: String
-        public var dtype: String
+        public var component: Component
+        /// What it is (weight, ema, schedule_buffer, marker, layout_only, placeholder, optional, unknown, set_aside).
+        public var `class`: LeftoverClass
+        public var dtype: DType
         public var shape: [Int]
         public var numel: Int
     }

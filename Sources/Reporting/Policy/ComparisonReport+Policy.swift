@@ -19,19 +19,19 @@ extension ComparisonReport {
     public func checks(_ categories: [FailOnCategory]) -> [Gate.Check] {
         var out: [Gate.Check] = []
         for category in categories {
-            var byComponent: [String: [String]] = [:]
+            var byComponent: [Component: [String]] = [:]
             for (component, name) in offenders(of: category) { byComponent[component, default: []].append(name) }
-            for component in byComponent.keys.sorted(by: componentOrder) {
-                out.append(Gate.Check(category: category.name, component: component, offenders: byComponent[component] ?? []))
+            for component in byComponent.keys.sorted() {
+                out.append(Gate.Check(category: category.name, component: component.rawValue, offenders: byComponent[component] ?? []))
             }
         }
         return out
     }
 
     /// (component, name) of everything `category` counts, in report order.
-    func offenders(of category: FailOnCategory) -> [(String, String)] {
-        let differenceClasses: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue]
-        func pairs(_ test: (TensorEntry) -> Bool) -> [(String, String)] {
+    func offenders(of category: FailOnCategory) -> [(Component, String)] {
+        let differenceClasses: Set<LeftoverClass> = [.weight, .unknown]
+        func pairs(_ test: (TensorEntry) -> Bool) -> [(Component, String)] {
             tensors.filter { $0.convention == nil && test($0) }.map { ($0.component, $0.name) }
         }
         switch category {
@@ -40,25 +40,25 @@ extension ComparisonReport {
         case .extra:
             return onlyInB.filter { differenceClasses.contains($0.class) }.map { ($0.component, $0.name) }
         case .emaMissing:
-            return (onlyInA + onlyInB).filter { $0.class == LeftoverClass.ema.rawValue && !Self.isEMASetting($0.name) }
+            return (onlyInA + onlyInB).filter { $0.class == .ema && !Self.isEMASetting($0.name) }
                 .map { ($0.component, $0.name) }
         case .renamed:
             return renamed.map { ($0.component, $0.bName) }
         case .dtype:
             return tensors.filter { $0.aDType != $0.bDType }.map { ($0.component, $0.name) }
         case .shape:
-            return pairs { $0.verdict == Verdict.shapeMismatch.rawValue }
+            return pairs { $0.verdict == .shapeMismatch }
         case .nonfinite:
-            return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == Verdict.nonfinite.rawValue }
+            return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == .nonfinite }
         case .transposed:
-            return pairs { $0.verdict == Verdict.transposed.rawValue }
+            return pairs { $0.verdict == .transposed }
         case .tolerance:
-            return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == Verdict.outOfTolerance.rawValue }
+            return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == .outOfTolerance }
         case .verdict(let name):
-            return pairs { $0.verdict == name }
+            return pairs { $0.verdict.rawValue == name }
         case .coverageBelow(let percent):
             return components.filter { min($0.alignedShareA, $0.alignedShareB) * 100 < percent }
-                .map { ($0.component, $0.component) }
+                .map { ($0.component, $0.component.rawValue) }
         }
     }
 }

@@ -16,7 +16,7 @@ public struct GateOutcome: Sendable {
     /// The comparison with the baseline, when one was given.
     public let baseline: BaselineOutcome?
     /// `equivalent` when no fail-on check found anything, else `different`.
-    public let verdict: String
+    public let verdict: ComparisonReport.Outcome
     /// The exit status: 1 when the gate failed, else 0.
     public let exitCode: Int
 
@@ -30,7 +30,7 @@ public struct GateOutcome: Sendable {
     public static func decide(_ report: ComparisonReport, policy: Policy,
                               baseline: (Baseline, path: String)? = nil) -> GateOutcome {
         let triggered = report.checks(policy.failOnCategories)
-        let verdict = triggered.isEmpty ? "equivalent" : "different"
+        let verdict: ComparisonReport.Outcome = triggered.isEmpty ? .equivalent : .different
         guard let (baseline, path) = baseline else {
             return GateOutcome(policy: policy, gate: Gate(mode: "policy", failed: !triggered.isEmpty, triggered: triggered),
                                baseline: nil, verdict: verdict, exitCode: triggered.isEmpty ? 0 : 1)
