@@ -94,33 +94,34 @@ public struct Diagnoser: Sendable {
                 }
             }
         }
-        // The hypotheses and root causes walk every pair by position (a pair's ID is its position).
-        let first = comparisons.inOrder
-        var diagnoses = table.inOrder
-
         // Another model altogether: no per-tensor hypotheses, one finding says it.
         var floatParameters = 0, unrelatedParameters = 0
-        for (c, d) in zip(first, diagnoses) where c.valuesCompared && c.bDType.kind == .floatingPoint {
+        for pair in alignment.pairs {
+            let c = comparisons[pair.id]
+            guard c.valuesCompared && c.bDType.kind == .floatingPoint else { continue }
             floatParameters += c.elementCount
-            if d.verdict == .unrelated { unrelatedParameters += c.elementCount }
+            if table[pair.id].verdict == .unrelated { unrelatedParameters += c.elementCount }
         }
         let anotherModel = floatParameters > 0
             && Double(unrelatedParameters) > DiagnosisThresholds.unrelatedModelShare * Double(floatParameters)
 
-        var planner = FollowUpPlanner(alignment: alignment, first: first, options: options)
+        var planner = FollowUpPlanner(alignment: alignment, first: comparisons, options: options)
         if !anotherModel {
-            for index in alignment.pairs.indices where Diagnoser.wantsHypotheses(first[index], diagnoses[index]) {
-                planner.addHypotheses(for: index)
+            for pair in alignment.pairs where Diagnoser.wantsHypotheses(comparisons[pair.id], table[pair.id]) {
+                planner.addHypotheses(for: pair)
             }
         }
         planner.addRenameCandidates()
 
         let results = try Comparator(options: options).run(alignment.jobs(planner.proposals))
         let outcome = planner.evaluate(results)
-        for (index, diagnosis) in outcome.pairs { diagnoses[index] = diagnosis }
-        for (index, note) in planner.skipped where diagnoses[index].verdict.isDifference && outcome.pairs[index] == nil {
-            diagnoses[index].evidence += "; \(note)"
+        for (id, diagnosis) in outcome.pairs { table[id] = diagnosis }
+        for (id, note) in planner.skipped where table[id].verdict.isDifference && outcome.pairs[id] == nil {
+            table[id].evidence += "; \(note)"
         }
+        // The root causes walk every pair by position (a pair's ID is its position).
+        let first = comparisons.inOrder
+        var diagnoses = table.inOrder
         RootCauses.recogniseConventions(first: first, diagnoses: &diagnoses)
         let findings = RootCauses(alignment: alignment, first: first, diagnoses: diagnoses,
                                   renamed: outcome.renamed, anotherModel: anotherModel, ema: ema).findings()

@@ -6,18 +6,18 @@ import Safetensors
 /// Each job is tagged with the hypothesis it tests, so results are read back by tag.
 struct FollowUpPlanner {
     let alignment: Alignment
-    /// The first-stage comparisons, in pair order (a pair's ID is its position).
-    let first: [TensorComparison]
+    /// The first-stage comparisons.
+    let first: PairTable<TensorComparison>
     let options: ComparisonOptions
 
     /// What one follow-up pair tests.
     enum Hypothesis: Sendable {
         /// The pair read in the other orientation.
-        case transposed(pair: Int)
+        case transposed(pair: PairID)
         /// B's row block `bBlock` of `blocks` against A's row block `aBlock`.
-        case block(pair: Int, blocks: Int, aBlock: Int, bBlock: Int)
+        case block(pair: PairID, blocks: Int, aBlock: Int, bBlock: Int)
         /// B's view of the pair against another A view.
-        case swapped(pair: Int, candidate: TensorRef<SideA>)
+        case swapped(pair: PairID, candidate: TensorRef<SideA>)
         /// A leftover of B against a leftover of A (indices into the alignment's leftover lists).
         case renamed(aLeftover: Int, bLeftover: Int)
     }
@@ -25,12 +25,12 @@ struct FollowUpPlanner {
     /// The follow-up pairs, each with what it tests.
     private(set) var proposals: [(tag: Hypothesis, proposal: Alignment.Proposal)] = []
     /// Hypotheses not tried, by pair, with the reason.
-    private(set) var skipped: [Int: String] = [:]
+    private(set) var skipped: [PairID: String] = [:]
     private(set) var budgetExhausted = false
     /// Elements the follow-ups may read per side.
     private var budget: Int
 
-    init(alignment: Alignment, first: [TensorComparison], options: ComparisonOptions) {
+    init(alignment: Alignment, first: PairTable<TensorComparison>, options: ComparisonOptions) {
         self.alignment = alignment
         self.first = first
         self.options = options
@@ -39,7 +39,7 @@ struct FollowUpPlanner {
     }
 
     /// Takes `elements` from the budget, or notes that it ran out.
-    private mutating func spend(_ elements: Int, pair: Int?) -> Bool {
+    private mutating func spend(_ elements: Int, pair: PairID?) -> Bool {
         guard elements <= budget else {
             budgetExhausted = true
             if let pair { skipped[pair] = "some hypotheses not tried: the diagnosis budget ran out" }
@@ -53,9 +53,9 @@ struct FollowUpPlanner {
         proposals.append((hypothesis, proposal))
     }
 
-    /// Adds the transposed, permuted and swapped hypotheses for the pair at `index`.
-    mutating func addHypotheses(for index: Int) {
-        let pair = alignment.pairs[index]
+    /// Adds the transposed, permuted and swapped hypotheses for `pair`.
+    mutating func addHypotheses(for pair: AlignedPair) {
+        let index = pair.id
         let c = first[index]
         let elements = c.aShape.reduce(1, *)
         guard elements > 0 else { return }
@@ -100,14 +100,14 @@ struct FollowUpPlanner {
         var known: [(view: TensorRef<SideA>, distance: Double)] = []
         var unknown: [(view: TensorRef<SideA>, order: Int)] = []
         var seen = Set<TensorRef<SideA>>([pair.a])
-        for (j, other) in alignment.pairs.enumerated() where j != index && seen.insert(other.a).inserted {
-            let o = first[j]
+        for other in alignment.pairs where other.id != index && seen.insert(other.a).inserted {
+            let o = first[other.id]
             guard o.aShape == c.bShape, o.aDType.kind == .floatingPoint else { continue }
             if o.valuesCompared && !o.identical {
                 let distance = abs(o.sumSquaresA - c.sumSquaresB) / max(o.sumSquaresA, c.sumSquaresB)
                 if distance <= DiagnosisThresholds.swapNormDistance { known.append((other.a, distance)) }
             } else {
-                unknown.append((other.a, abs(j - index)))
+                unknown.append((other.a, abs(other.id.index - index.index)))
             }
         }
         var candidates = known.sorted { $0.distance < $1.distance }.map(\.view)
@@ -144,16 +144,16 @@ struct FollowUpPlanner {
 
     /// What the follow-up results confirm.
     struct Outcome {
-        /// New diagnoses by pair position.
-        var pairs: [Int: PairDiagnosis] = [:]
+        /// New diagnoses by pair.
+        var pairs: [PairID: PairDiagnosis] = [:]
         var renamed: [Diagnoser.Rename] = []
     }
 
     /// Reads the results (one per follow-up job, tagged with its hypothesis) back into diagnoses.
     func evaluate(_ results: [Compared<Hypothesis>]) -> Outcome {
         var outcome = Outcome()
-        var swaps: [Int: (candidate: TensorRef<SideA>, result: TensorComparison)] = [:]
-        var transposes: [Int: TensorComparison] = [:]
+        var swaps: [PairID: (candidate: TensorRef<SideA>, result: TensorComparison)] = [:]
+        var transposes: [PairID: TensorComparison] = [:]
         var renameMatches: [(aLeftover: Int, bLeftover: Int, result: TensorComparison)] = []
         for compared in results {
             let result = compared.comparison
@@ -169,8 +169,8 @@ struct FollowUpPlanner {
             }
         }
         // Block results per pair and block count (thirds first, then halves).
-        var permutations: [Int: (blocks: Int, order: [Int])] = [:]
-        var byPairBlocks: [Int: [Int: [[Bool]]]] = [:]
+        var permutations: [PairID: (blocks: Int, order: [Int])] = [:]
+        var byPairBlocks: [PairID: [Int: [[Bool]]]] = [:]
         for compared in results {
             guard case .block(let pair, let blocks, let aBlock, let bBlock) = compared.tag else { continue }
             let result = compared.comparison
@@ -188,7 +188,7 @@ struct FollowUpPlanner {
             }
         }
 
-        for index in alignment.pairs.indices {
+        for index in alignment.pairs.map(\.id) {
             let c = first[index]
             if let t = transposes[index] {
                 let expected = c.transform == .transpose
