@@ -31,9 +31,6 @@ public struct PairTable<Value>: RandomAccessCollection {
         alignment.pairs.map { ($0, values[$0.id.index]) }
     }
 
-    /// The values in pair order, for the stages that walk every pair by position.
-    package var inOrder: [Value] { values }
-
     /// Each value transformed, keyed by the same pairs.
     public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> PairTable<T> {
         PairTable<T>(try values.map(transform))

@@ -119,14 +119,20 @@ public struct Diagnoser: Sendable {
         for (id, note) in planner.skipped where table[id].verdict.isDifference && outcome.pairs[id] == nil {
             table[id].evidence += "; \(note)"
         }
-        // The root causes walk every pair by position (a pair's ID is its position).
-        let first = comparisons.inOrder
-        var diagnoses = table.inOrder
-        RootCauses.recogniseConventions(first: first, diagnoses: &diagnoses)
-        let findings = RootCauses(alignment: alignment, first: first, diagnoses: diagnoses,
+        // Root causes read one record per pair: the pair, its comparison and its diagnosis.
+        var diagnosed = alignment.pairs.map {
+            RootCauses.Diagnosed(pair: $0, first: comparisons[$0.id], diagnosis: table[$0.id])
+        }
+        RootCauses.recogniseConventions(&diagnosed)
+        let findings = RootCauses(alignment: alignment, pairs: diagnosed,
                                   renamed: outcome.renamed, anotherModel: anotherModel, ema: ema).findings()
-        return Result(pairs: PairTable(diagnoses), renamed: outcome.renamed, findings: findings,
+        return Result(pairs: try alignmentTable(diagnosed.map(\.diagnosis)), renamed: outcome.renamed, findings: findings,
                       budgetExhausted: planner.budgetExhausted)
+    }
+
+    /// Values in pair order as a table of the alignment's pairs.
+    private func alignmentTable<Value>(_ values: [Value]) throws(ComparisonError) -> PairTable<Value> {
+        do { return try alignment.table(values) } catch { throw ComparisonError(error.description) }
     }
 
     /// The `ema_match` diagnosis of a UNet pair measured against both weights of the tested side,
