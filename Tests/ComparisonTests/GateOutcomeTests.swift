@@ -30,7 +30,7 @@ struct GateOutcomeTests {
     func policyAlone() throws {
         let report = try Self.report()
         #expect(report.summary.verdict == .different && report.summary.exitCode == 1)
-        #expect(report.gate.mode == "policy" && report.gate.failed && !report.gate.triggered.isEmpty)
+        #expect(report.gate.mode == .policy && report.gate.failed && !report.gate.triggered.isEmpty)
         #expect(report.baseline == nil)
         #expect(report.tensors.allSatisfy { $0.toleranceRule == "dtype:F32" })
 
@@ -46,7 +46,7 @@ struct GateOutcomeTests {
     func baselineAfterPolicy() throws {
         let first = try Self.report()
         let held = try Self.report(baseline: (Baseline(first), "baseline.json"))
-        #expect(held.gate.mode == "baseline" && !held.gate.failed && held.summary.exitCode == 0)
+        #expect(held.gate.mode == .baseline && !held.gate.failed && held.summary.exitCode == 0)
         #expect(held.summary.verdict == .different)
         #expect(held.gate.triggered == first.gate.triggered)
         #expect(held.baseline?.regressions.isEmpty == true && held.baseline?.path == "baseline.json")

@@ -17,7 +17,7 @@ extension ComparisonReport {
         let s = summary
         let icon = gate.failed ? "❌" : "✅"
         let heading = title.map { "ckdiff · \($0)" } ?? "ckdiff"
-        let outcome = gate.mode == "baseline"
+        let outcome = gate.mode == .baseline
             ? (gate.failed ? "regressed against the baseline" : "no regression against the baseline")
             : s.verdict.rawValue
         out.append("## \(icon) \(heading): \(outcome) (exit \(s.exitCode))")
@@ -44,7 +44,7 @@ extension ComparisonReport {
                 let names = check.offenders.prefix(3).map(code).joined(separator: ", ") + (check.offenders.count > 3 ? ", …" : "")
                 out.append("| \(code(check.category)) | \(componentName(check.component)) | \(check.offenders.count) | \(names) |")
             }
-            if gate.mode == "baseline" {
+            if gate.mode == .baseline {
                 out.append("")
                 out.append("These differences are judged against the baseline below; only regressions fail.")
             }

@@ -28,7 +28,7 @@ public struct ComparisonReport: Sendable, Codable {
     /// The policy that decided the outcome (tolerances and fail-on list), with the layers it came from.
     public var policy: Policy = .default
     /// Which fail-on checks found something, and whether the gate failed.
-    public var gate = Gate(mode: "policy", failed: false, triggered: [])
+    public var gate = Gate(mode: .policy, failed: false, triggered: [])
     /// The comparison with a baseline (`--baseline`), when one was given.
     public var baseline: BaselineOutcome?
     /// Each side's EMA copy, what one side lacks, EMA against EMA, and the live-or-EMA answer.

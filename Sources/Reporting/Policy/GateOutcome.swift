@@ -32,12 +32,12 @@ public struct GateOutcome: Sendable {
         let triggered = report.checks(policy.failOnCategories)
         let verdict: ComparisonReport.Outcome = triggered.isEmpty ? .equivalent : .different
         guard let (baseline, path) = baseline else {
-            return GateOutcome(policy: policy, gate: Gate(mode: "policy", failed: !triggered.isEmpty, triggered: triggered),
+            return GateOutcome(policy: policy, gate: Gate(mode: .policy, failed: !triggered.isEmpty, triggered: triggered),
                                baseline: nil, verdict: verdict, exitCode: triggered.isEmpty ? 0 : 1)
         }
         let held = BaselineOutcome(holding: report, against: baseline, path: path)
         let failed = !held.regressions.isEmpty
-        return GateOutcome(policy: policy, gate: Gate(mode: "baseline", failed: failed, triggered: triggered),
+        return GateOutcome(policy: policy, gate: Gate(mode: .baseline, failed: failed, triggered: triggered),
                            baseline: held, verdict: verdict, exitCode: failed ? 1 : 0)
     }
 }
