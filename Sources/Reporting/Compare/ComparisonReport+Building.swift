@@ -65,8 +65,7 @@ extension ComparisonReport {
         for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
-        self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
-            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        self.tolerance = ToleranceSetting(policy)
         // The verdict and exit status are the gate's, written by `settle` below.
         self.summary = Summary(
             verdict: .equivalent, exitCode: 0,

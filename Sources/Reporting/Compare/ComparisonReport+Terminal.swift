@@ -129,7 +129,7 @@ extension ComparisonReport {
     }
 
     private var toleranceText: String {
-        if tolerance.mode == "fixed", let atol = tolerance.atol, let rtol = tolerance.rtol {
+        if tolerance.mode == .fixed, let atol = tolerance.atol, let rtol = tolerance.rtol {
             return "atol \(atol), rtol \(rtol) for every float pair"
         }
         return "per dtype (torch.testing defaults, looser dtype of each pair)"

@@ -67,10 +67,32 @@ public struct ComparisonReport: Sendable, Codable {
 
     /// The tolerance rule in force.
     public struct ToleranceSetting: Sendable, Codable {
-        /// "per_dtype" (torch.testing defaults by the pair's looser dtype) or "fixed".
-        public var mode: String
+        /// How tolerances are chosen, written as `per_dtype` or `fixed`.
+        public enum Mode: String, Sendable, Codable {
+            /// torch.testing defaults by the pair's looser dtype (or the policy's table and overrides).
+            case perDType = "per_dtype"
+            /// One tolerance for every floating-point pair.
+            case fixed
+        }
+
+        public var mode: Mode
         public var atol: Double?
         public var rtol: Double?
+
+        /// The setting a policy states: its fixed tolerance, else per dtype.
+        init(_ policy: Policy) {
+            if let fixed = policy.tolerance {
+                self.init(mode: .fixed, atol: fixed.atol, rtol: fixed.rtol)
+            } else {
+                self.init(mode: .perDType, atol: nil, rtol: nil)
+            }
+        }
+
+        init(mode: Mode, atol: Double?, rtol: Double?) {
+            self.mode = mode
+            self.atol = atol
+            self.rtol = rtol
+        }
     }
 
     /// The verdict on the whole comparison, written as `equivalent` or `different`.

@@ -7,8 +7,7 @@ extension ComparisonReport {
     /// states), the gate, the baseline comparison, `summary.verdict` and `summary.exit_code`.
     mutating func settle(_ outcome: GateOutcome) {
         policy = outcome.policy
-        tolerance = outcome.policy.tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
-            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        tolerance = ToleranceSetting(outcome.policy)
         gate = outcome.gate
         baseline = outcome.baseline
         summary.verdict = outcome.verdict
