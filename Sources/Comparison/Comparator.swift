@@ -3,7 +3,7 @@ import Dispatch
 import Safetensors
 import Synchronization
 
-/// Streams an ``AlignmentPlan`` through the kernels and returns one ``TensorComparison`` per pair.
+/// Streams ``ComparisonJobs`` through the kernels and returns one ``TensorComparison`` per job.
 ///
 /// Both checkpoints are read once, in chunks, with positioned reads into small
 /// per-thread buffers: memory is bounded by chunk size × threads, never by the
@@ -12,35 +12,52 @@ import Synchronization
 /// tensor order, so the report is the same for every thread count.
 ///
 /// Pairs of the same dtype are first compared byte for byte (the common case of a
-/// lossless rename) and decoded only where the bytes differ.
+/// lossless rename) and decoded only where the bytes differ. The jobs carry their
+/// checkpoints (they are derived from an ``Alignment``), so there is no separate pair of
+/// checkpoints to mismatch.
 public struct Comparator: Sendable {
-    public let a: Checkpoint
-    public let b: Checkpoint
-    public let plan: AlignmentPlan
     public let options: ComparisonOptions
 
-    public init(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan, options: ComparisonOptions = ComparisonOptions()) {
-        self.a = a
-        self.b = b
-        self.plan = plan
+    public init(options: ComparisonOptions = ComparisonOptions()) {
         self.options = options
     }
 
     /// Elements read per positioned read and side.
     static let chunkElements = 1 << 17
 
-    /// Runs the comparison.
+    /// Compares every pair of an alignment.
     ///
     /// - Parameter progress: Called from worker threads with (bytes done, bytes in all) after each unit.
-    /// - Returns: One comparison per plan pair, in plan order.
-    public func run(progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> [TensorComparison] {
+    /// - Returns: Each pair's comparison, filed under its ``PairID``.
+    public func compare(_ alignment: Alignment,
+                        progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> PairTable<TensorComparison> {
+        let results = try run(alignment.jobs, progress: progress)
+        guard results.indices.allSatisfy({ results[$0].tag == alignment.pairs[$0].id }) else {
+            throw ComparisonError("internal error: comparisons came back out of pair order")
+        }
+        do { return try alignment.table(results.map(\.comparison)) } catch { throw ComparisonError(error.description) }
+    }
+
+    /// Runs jobs.
+    ///
+    /// - Parameter progress: Called from worker threads with (bytes done, bytes in all) after each unit.
+    /// - Returns: One comparison per job, with the job's tag, in job order.
+    public func run<Tag>(_ list: ComparisonJobs<Tag>,
+                         progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> [Compared<Tag>] {
+        let comparisons = try comparisons(list, progress: progress)
+        return zip(list.jobs, comparisons).map { Compared(tag: $0.tag, comparison: $1) }
+    }
+
+    /// One comparison per job, in job order.
+    private func comparisons<Tag>(_ list: ComparisonJobs<Tag>,
+                                  progress: (@Sendable (Int64, Int64) -> Void)?) throws(ComparisonError) -> [TensorComparison] {
         BLASThreads.quiet()
-        let filesA = try Self.openFiles(a)
-        let filesB = try Self.openFiles(b)
+        let filesA = try Self.openFiles(list.a)
+        let filesB = try Self.openFiles(list.b)
         var jobs: [PairJob] = []
-        jobs.reserveCapacity(plan.pairs.count)
-        for pair in plan.pairs {
-            jobs.append(try PairJob(pair: pair, a: a, b: b, filesA: filesA, filesB: filesB, options: options))
+        jobs.reserveCapacity(list.jobs.count)
+        for pair in list.jobs {
+            jobs.append(try PairJob(pair: pair, a: list.a, b: list.b, filesA: filesA, filesB: filesB, options: options))
         }
 
         // Units of work: fixed-size stretches of each pair that has values to read.

@@ -2,7 +2,7 @@ import CKDiffShims
 import Checkpoints
 import Safetensors
 
-/// One plan pair resolved to files, byte offsets and a way to compare it.
+/// One job resolved to files, byte offsets and a way to compare it.
 struct PairJob: Sendable {
     /// How the pair's values are read.
     enum Mode: Sendable, Equatable {
@@ -48,10 +48,11 @@ struct PairJob: Sendable {
 
     var bytesPerElementPair: Int { (dtypeA.bitSize + dtypeB.bitSize) / 8 }
 
-    init(pair: AlignedPair, a: Checkpoint, b: Checkpoint, filesA: [ReadOnlyFile], filesB: [ReadOnlyFile],
-         options: ComparisonOptions) throws(ComparisonError) {
-        let viewA = try ResolvedView(pair.a, in: a, files: filesA, side: "A", pair: pair.name)
-        let viewB = try ResolvedView(pair.b, in: b, files: filesB, side: "B", pair: pair.name)
+    /// Resolves `pair` in its jobs' checkpoints; the transform is the one the alignment decided.
+    init<Tag>(pair: ComparisonJobs<Tag>.Job, a: Checkpoint, b: Checkpoint, filesA: [ReadOnlyFile], filesB: [ReadOnlyFile],
+              options: ComparisonOptions) throws(ComparisonError) {
+        let viewA = try ResolvedView(pair.a, in: a, files: filesA, pair: pair.name)
+        let viewB = try ResolvedView(pair.b, in: b, files: filesB, pair: pair.name)
         fileA = viewA.file
         offsetA = viewA.offset
         dtypeA = viewA.info.dtype
@@ -74,15 +75,11 @@ struct PairJob: Sendable {
             tolerance = defaultTolerance ?? .exact
         }
 
-        var transform = pair.transform
-        var compatible: Bool
+        let transform = pair.transform
+        let compatible: Bool
         switch transform {
         case .identity:
             compatible = viewA.shape == viewB.shape
-            if !compatible && squeezed(viewA.shape) == squeezed(viewB.shape) && viewA.count == viewB.count {
-                transform = .reshape
-                compatible = true
-            }
         case .reshape:
             compatible = squeezed(viewA.shape) == squeezed(viewB.shape) && viewA.count == viewB.count
         case .transpose:
@@ -157,9 +154,9 @@ struct ResolvedView {
     var count: Int
     var shape: [Int]
 
-    init(_ view: TensorView, in checkpoint: Checkpoint, files: [ReadOnlyFile], side: String, pair: String) throws(ComparisonError) {
-        guard checkpoint.tensors.indices.contains(view.tensor) else {
-            throw ComparisonError("internal error: pair '\(pair)' refers to tensor \(view.tensor) of \(side), which has \(checkpoint.tensors.count)")
+    init<Side>(_ view: TensorRef<Side>, in checkpoint: Checkpoint, files: [ReadOnlyFile], pair: String) throws(ComparisonError) {
+        guard checkpoint.tensors.indices.contains(view.tensor), files.indices.contains(checkpoint.tensors[view.tensor].fileIndex) else {
+            throw ComparisonError("internal error: pair '\(pair)' refers to tensor \(view.tensor) of \(Side.label), which has \(checkpoint.tensors.count)")
         }
         let tensor = checkpoint.tensors[view.tensor]
         name = tensor.name

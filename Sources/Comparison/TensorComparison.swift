@@ -28,7 +28,7 @@ import Safetensors
 /// Bit-identical pairs (same dtype, same bytes) skip decoding: their differences
 /// are all 0 and only the non-finite counts are read from the bit patterns.
 public struct TensorComparison: Sendable {
-    /// The pair as the plan gave it.
+    /// The pair as the job gave it.
     public var name: String
     public var component: Component
     public var aName: String

@@ -17,13 +17,13 @@ private func diffusersComponents(_ model: String, _ components: [String]) throws
 @Suite("Alignment of full-size listings")
 struct FullSizeAlignmentTests {
     /// Checks a plan in which every model weight of `a` pairs and only these leftovers remain.
-    func check(_ plan: AlignmentPlan, _ a: Checkpoint, _ b: Checkpoint, pairs: Int,
+    func check(_ plan: Alignment, _ a: Checkpoint, _ b: Checkpoint, pairs: Int,
                onlyInA: [LeftoverClass: Int], onlyInB: [LeftoverClass: Int] = [:]) {
         #expect(plan.pairs.count == pairs)
         #expect(plan.misalignedPairs(a, b).isEmpty, "\(plan.misalignedPairs(a, b).prefix(5))")
-        #expect(AlignmentPlan.classes(plan.onlyInA) == onlyInA,
+        #expect(Alignment.classes(plan.onlyInA) == onlyInA,
                 "\(plan.onlyInA.prefix(8).map { a.tensors[$0.tensor].name + ":" + $0.kind.rawValue })")
-        #expect(AlignmentPlan.classes(plan.onlyInB) == onlyInB,
+        #expect(Alignment.classes(plan.onlyInB) == onlyInB,
                 "\(plan.onlyInB.prefix(8).map { b.tensors[$0.tensor].name + ":" + $0.kind.rawValue })")
         #expect(plan.unaccounted(a, side: \.a, leftovers: plan.onlyInA).isEmpty)
         #expect(plan.unaccounted(b, side: \.b, leftovers: plan.onlyInB).isEmpty)
@@ -33,12 +33,12 @@ struct FullSizeAlignmentTests {
     }
 
     /// The pair whose B tensor is named `name` (the first, for a row-sliced tensor).
-    func pair(_ plan: AlignmentPlan, b: Checkpoint, named name: String) -> AlignedPair? {
+    func pair(_ plan: Alignment, b: Checkpoint, named name: String) -> AlignedPair? {
         plan.pairs.first { b.tensors[$0.b.tensor].name == name }
     }
 
     /// A tensor's name in a plan side.
-    func name(_ checkpoint: Checkpoint, _ view: TensorView) -> String { checkpoint.tensors[view.tensor].name }
+    func name<Side>(_ checkpoint: Checkpoint, _ view: TensorRef<Side>) -> String { checkpoint.tensors[view.tensor].name }
 
     @Test func sd1LDMAgainstDiffusers() throws {
         let store = try SparseCheckpoints()
@@ -47,7 +47,7 @@ struct FullSizeAlignmentTests {
         let ldm = try store.file("sd1-ldm", listing)
         let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
 
-        let plan = AlignmentPlan.aligning(ldm, diffusers)
+        let plan = Alignment.aligning(ldm, diffusers)
         // Expected from sd-mecha's own component labels: EMA copies, schedule buffers and position_ids stay.
         let ema = listing.entries.filter { $0.component == "ema" }.count
         let schedule = listing.entries.filter { $0.component == "scheduler" }.count
@@ -73,7 +73,7 @@ struct FullSizeAlignmentTests {
         #expect(plan.pairs.filter { $0.transform == .reshape }.count == 8)
 
         // The other direction pairs the same tensors.
-        let back = AlignmentPlan.aligning(diffusers, ldm)
+        let back = Alignment.aligning(diffusers, ldm)
         check(back, diffusers, ldm, pairs: 686 + 248 + 196, onlyInA: [:],
               onlyInB: [.ema: ema, .scheduleBuffer: schedule, .layoutOnly: 1])
     }
@@ -94,7 +94,7 @@ struct FullSizeAlignmentTests {
         components.append(("unet_ema", try Listing("diffusers/sd15_unet.json")))
         let diffusers = try store.folder("sd15-ema", components)
 
-        let plan = AlignmentPlan.aligning(ldm, diffusers)
+        let plan = Alignment.aligning(ldm, diffusers)
         // decay and num_updates: diffusers keeps them in unet_ema/config.json, so they are layout-only here.
         check(plan, ldm, diffusers, pairs: 686 * 2 + 248 + 196,
               onlyInA: [.scheduleBuffer: 12, .layoutOnly: 3])
@@ -118,12 +118,12 @@ struct FullSizeAlignmentTests {
         let ldm = try store.file("sd1-ldm", listing)
         let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
 
-        let plan = try AlignmentPlan.aligning(ldm, diffusers, ema: .a)
+        let plan = try Alignment.aligning(ldm, diffusers, ema: .a)
         check(plan, ldm, diffusers, pairs: 686 + 248 + 196, onlyInA: [.setAside: 686 + 2, .scheduleBuffer: 12, .layoutOnly: 1])
         let unetPairs = plan.pairs.filter { $0.component == .unet }
         #expect(unetPairs.count == 686)
         // Each UNet pair reads the EMA tensor LitEma names after the live key that pairs by default.
-        let live = AlignmentPlan.aligning(ldm, diffusers)
+        let live = Alignment.aligning(ldm, diffusers)
         let liveByB = Dictionary(uniqueKeysWithValues: live.pairs.filter { $0.component == .unet }.map { ($0.b.tensor, name(ldm, $0.a)) })
         for pair in unetPairs {
             let liveName = try #require(liveByB[pair.b.tensor])
@@ -134,10 +134,10 @@ struct FullSizeAlignmentTests {
         #expect(Set(plan.onlyInA.filter { $0.kind == .setAside }.map { ldm.tensors[$0.tensor].name }) == expectedAside)
 
         // B has no EMA copy to stand for its UNet: refused, naming B.
-        #expect(throws: CheckpointError.self) { try AlignmentPlan.aligning(ldm, diffusers, ema: .b) }
-        #expect(throws: CheckpointError.self) { try AlignmentPlan.aligning(ldm, diffusers, ema: .both) }
+        #expect(throws: CheckpointError.self) { try Alignment.aligning(ldm, diffusers, ema: .b) }
+        #expect(throws: CheckpointError.self) { try Alignment.aligning(ldm, diffusers, ema: .both) }
         do {
-            _ = try AlignmentPlan.aligning(ldm, diffusers, ema: .b)
+            _ = try Alignment.aligning(ldm, diffusers, ema: .b)
         } catch {
             #expect(error.path == diffusers.path)
         }
@@ -151,24 +151,24 @@ struct FullSizeAlignmentTests {
         let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
 
         for (selection, mainIsEMA) in [(EMASelection.live, false), (.a, true)] {
-            let main = try AlignmentPlan.aligning(ldm, diffusers, ema: selection)
-            let counterpart = try #require(EMACounterpart.make(ldm, diffusers, main: main, selection: selection))
+            let main = try Alignment.aligning(ldm, diffusers, ema: selection)
+            let counterpart = try #require(EMACounterpart.make(main, selection: selection))
             #expect(counterpart.side == .a && counterpart.mainIsEMA == mainIsEMA)
-            #expect(counterpart.plan.pairs.count == 686)
-            for (pair, index) in zip(counterpart.plan.pairs, counterpart.mainPairs) {
-                let mainPair = main.pairs[index]
+            #expect(counterpart.jobs.jobs.count == 686)
+            for pair in counterpart.jobs.jobs {
+                let mainPair = main[pair.tag]
                 #expect(pair.b == mainPair.b)
                 let (liveName, emaName) = mainIsEMA ? (name(ldm, pair.a), name(ldm, mainPair.a)) : (name(ldm, mainPair.a), name(ldm, pair.a))
                 #expect(emaName == litEMAName(liveName))
             }
             // The same question the other way round: B's EMA copy tested against A's UNet.
-            let back = try AlignmentPlan.aligning(diffusers, ldm, ema: selection == .a ? .b : .live)
-            let other = try #require(EMACounterpart.make(diffusers, ldm, main: back, selection: selection == .a ? .b : .live))
-            #expect(other.side == .b && other.plan.pairs.count == 686)
+            let back = try Alignment.aligning(diffusers, ldm, ema: selection == .a ? .b : .live)
+            let other = try #require(EMACounterpart.make(back, selection: selection == .a ? .b : .live))
+            #expect(other.side == .b && other.jobs.jobs.count == 686)
         }
         // Neither side or both sides with an EMA copy: no question to answer.
-        #expect(EMACounterpart.make(diffusers, diffusers, main: AlignmentPlan.aligning(diffusers, diffusers), selection: .live) == nil)
-        #expect(EMACounterpart.make(ldm, ldm, main: AlignmentPlan.aligning(ldm, ldm), selection: .live) == nil)
+        #expect(EMACounterpart.make(Alignment.aligning(diffusers, diffusers), selection: .live) == nil)
+        #expect(EMACounterpart.make(Alignment.aligning(ldm, ldm), selection: .live) == nil)
     }
 
     @Test func sdxlSGMAgainstDiffusers() throws {
@@ -178,7 +178,7 @@ struct FullSizeAlignmentTests {
         let sgm = try store.file("sdxl-sgm", listing)
         let diffusers = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline",
                                          try diffusersComponents("sdxl", ["unet", "vae", "text_encoder", "text_encoder_2"]))
-        let plan = AlignmentPlan.aligning(sgm, diffusers)
+        let plan = Alignment.aligning(sgm, diffusers)
         // 517 HF keys of bigG come from 389 OpenCLIP keys; logit_scale and position_ids stay.
         check(plan, sgm, diffusers, pairs: 1680 + 248 + 196 + 517,
               onlyInA: [.layoutOnly: 2, .marker: 4, .scheduleBuffer: 12])
@@ -198,7 +198,7 @@ struct FullSizeAlignmentTests {
         #expect(pair(plan, b: diffusers, named: "unet/add_embedding.linear_2.weight").map { name(sgm, $0.a) }
                 == "model.diffusion_model.label_emb.0.2.weight")
 
-        let back = AlignmentPlan.aligning(diffusers, sgm)
+        let back = Alignment.aligning(diffusers, sgm)
         check(back, diffusers, sgm, pairs: 1680 + 248 + 196 + 517, onlyInA: [:],
               onlyInB: [.layoutOnly: 2, .marker: 4, .scheduleBuffer: 12])
     }
@@ -209,13 +209,13 @@ struct FullSizeAlignmentTests {
         let kohya = try store.file("sdxl-kohya", try Listing("sd-mecha/sdxl-kohya.json"))
         let diffusers = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline",
                                          try diffusersComponents("sdxl", ["unet", "vae", "text_encoder", "text_encoder_2"]))
-        let plan = AlignmentPlan.aligning(kohya, diffusers)
+        let plan = Alignment.aligning(kohya, diffusers)
         check(plan, kohya, diffusers, pairs: 1680 + 248 + 196 + 517, onlyInA: [.layoutOnly: 1])
         #expect(pair(plan, b: diffusers, named: "text_encoder_2/text_projection.weight").map { (name(kohya, $0.a), $0.transform) }
                 .map { $0.0 == "te2.text_projection.weight" && $0.1 == .identity } == true)
 
         let sgm = try store.file("sdxl-sgm", try Listing("sd-mecha/sdxl-sgm.json"))
-        let cross = AlignmentPlan.aligning(kohya, sgm)
+        let cross = Alignment.aligning(kohya, sgm)
         // position_ids pairs (both have it); SGM keeps logit_scale, markers and schedule buffers.
         check(cross, kohya, sgm, pairs: 1680 + 248 + 197 + 517, onlyInA: [:],
               onlyInB: [.layoutOnly: 1, .marker: 4, .scheduleBuffer: 12])
@@ -231,14 +231,14 @@ struct FullSizeAlignmentTests {
         defer { store.remove() }
         let kohya = try store.file("sd1-kohya", try Listing("sd-mecha/sd1-kohya.json"))
         let diffusers = try store.folder("sd15", try diffusersComponents("sd15", ["unet", "vae", "text_encoder"]))
-        let plan = AlignmentPlan.aligning(kohya, diffusers)
+        let plan = Alignment.aligning(kohya, diffusers)
         check(plan, kohya, diffusers, pairs: 1130, onlyInA: [:])
         #expect(plan.pairs.allSatisfy { $0.transform == .identity })
         #expect(plan.pairs.allSatisfy { name(kohya, $0.a).split(separator: ".", maxSplits: 1).last
                 == name(diffusers, $0.b).split(separator: "/", maxSplits: 1).last })
 
         let ldm = try store.file("sd1-ldm", try Listing("sd-mecha/sd1-ldm.json"))
-        let cross = AlignmentPlan.aligning(kohya, ldm)
+        let cross = Alignment.aligning(kohya, ldm)
         check(cross, kohya, ldm, pairs: 1130, onlyInA: [:], onlyInB: [.ema: 688, .scheduleBuffer: 12, .layoutOnly: 1])
         #expect(cross.pairs.filter { $0.transform == .reshape }.count == 8)
     }
@@ -248,13 +248,13 @@ struct FullSizeAlignmentTests {
         defer { store.remove() }
         let unetOnly = try store.file("sdxl-unet", try Listing("sd-mecha/sdxl-diffusers_unet_only.json"))
         let diffusers = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline", try diffusersComponents("sdxl", ["unet"]))
-        let plan = AlignmentPlan.aligning(unetOnly, diffusers)
+        let plan = Alignment.aligning(unetOnly, diffusers)
         check(plan, unetOnly, diffusers, pairs: 1680, onlyInA: [:])
         #expect(plan.pairs.allSatisfy { "unet/" + name(unetOnly, $0.a) == name(diffusers, $0.b) && $0.component == .unet })
 
         // Against the SGM file: the SGM's other components are real gaps for a UNet-only file.
         let sgm = try store.file("sdxl-sgm", try Listing("sd-mecha/sdxl-sgm.json"))
-        let cross = AlignmentPlan.aligning(unetOnly, sgm)
+        let cross = Alignment.aligning(unetOnly, sgm)
         #expect(cross.pairs.count == 1680)
         #expect(cross.misalignedPairs(unetOnly, sgm).isEmpty)
         #expect(cross.onlyInB.filter { $0.kind == .weight }.count == 248 + 196 + 389)
@@ -267,7 +267,7 @@ struct FullSizeAlignmentTests {
         let pruned = full.filter { !$0.optional }
         let a = try store.file("full", full)
         let b = try store.file("pruned", pruned)
-        let plan = AlignmentPlan.aligning(a, b)
+        let plan = Alignment.aligning(a, b)
         #expect(plan.onlyInB.isEmpty)
         #expect(plan.misalignedPairs(a, b).isEmpty)
         // Expected classes from sd-mecha's `optional` flags and components (checkpoint-formats §7).
@@ -280,7 +280,7 @@ struct FullSizeAlignmentTests {
             else { kind = .optional }
             expected[kind, default: 0] += 1
         }
-        #expect(AlignmentPlan.classes(plan.onlyInA) == expected)
+        #expect(Alignment.classes(plan.onlyInA) == expected)
         #expect(expected[.optional] == 16 + 2 + 12 + 2 + 1)
     }
 
@@ -342,29 +342,29 @@ struct FullSizeAlignmentTests {
         // An original SD2 tower (24 resblocks, projection, logit_scale), or kohya's dummy-filled one.
         let original = try store.file("sd2-original",
                                       Self.openCLIPTower(prefix: "cond_stage_model.model.", layers: 24, projection: true, logitScale: true))
-        let plan = AlignmentPlan.aligning(original, diffusers)
+        let plan = Alignment.aligning(original, diffusers)
         #expect(plan.onlyInB.isEmpty && plan.pairs.count == hfCount)
         #expect(plan.misalignedPairs(original, diffusers).isEmpty)
-        #expect(AlignmentPlan.classes(plan.onlyInA) == [.placeholder: 13, .layoutOnly: 1])
+        #expect(Alignment.classes(plan.onlyInA) == [.placeholder: 13, .layoutOnly: 1])
         #expect(plan.pairs.allSatisfy { $0.component == .openCLIP })
 
         // OneTrainer's SD2 output: 23 resblocks, a ones projection, logit_scale.
         let oneTrainer = try store.file("sd2-onetrainer",
                                         Self.openCLIPTower(prefix: "cond_stage_model.model.", layers: 23, projection: true, logitScale: true))
-        let againstDiffusers = AlignmentPlan.aligning(oneTrainer, diffusers)
+        let againstDiffusers = Alignment.aligning(oneTrainer, diffusers)
         #expect(againstDiffusers.pairs.count == hfCount && againstDiffusers.onlyInB.isEmpty)
-        #expect(AlignmentPlan.classes(againstDiffusers.onlyInA) == [.placeholder: 1, .layoutOnly: 1])
-        let againstOriginal = AlignmentPlan.aligning(original, oneTrainer)
+        #expect(Alignment.classes(againstDiffusers.onlyInA) == [.placeholder: 1, .layoutOnly: 1])
+        let againstOriginal = Alignment.aligning(original, oneTrainer)
         // Same naming on both sides: pairs by name, fused tensors whole.
         #expect(againstOriginal.pairs.count == 23 * 12 + 6)
         #expect(againstOriginal.pairs.allSatisfy { $0.a.rows == nil && $0.b.rows == nil
                 && original.tensors[$0.a.tensor].name == oneTrainer.tensors[$0.b.tensor].name })
-        #expect(AlignmentPlan.classes(againstOriginal.onlyInA) == [.placeholder: 12])
+        #expect(Alignment.classes(againstOriginal.onlyInA) == [.placeholder: 12])
 
         // SD2 saved the SGM way (ComfyUI accepts both): fused on both sides, folded back to whole tensors.
         let sgm = try store.file("sd2-sgm",
                                  Self.openCLIPTower(prefix: "conditioner.embedders.0.model.", layers: 24, projection: true, logitScale: true))
-        let folded = AlignmentPlan.aligning(original, sgm)
+        let folded = Alignment.aligning(original, sgm)
         #expect(folded.onlyInA.isEmpty && folded.onlyInB.isEmpty && folded.pairs.count == 24 * 12 + 6)
         #expect(folded.pairs.allSatisfy { $0.a.rows == nil && $0.b.rows == nil && $0.transform == .identity })
         #expect(folded.pairs.contains { $0.name == "cond_stage_model.model.transformer.resblocks.3.attn.in_proj_weight"
@@ -389,7 +389,7 @@ struct FullSizeAlignmentTests {
         var clip = try Listing("diffusers/sd15_text_encoder.json")
         clip.entries = clip.entries.map { var e = $0; e.name = String(e.name.dropFirst("text_model.".count)); return e }
         let diffusers = try store.folder("sd15-old", [("unet", try Listing("diffusers/sd15_unet.json")), ("vae", vae), ("text_encoder", clip)])
-        let plan = AlignmentPlan.aligning(diffusers, ldm)
+        let plan = Alignment.aligning(diffusers, ldm)
         check(plan, diffusers, ldm, pairs: 686 + 248 + 196, onlyInA: [:], onlyInB: [.ema: 688, .scheduleBuffer: 12, .layoutOnly: 1])
         #expect(pair(plan, b: ldm, named: "first_stage_model.decoder.mid.attn_1.proj_out.weight").map { name(diffusers, $0.a) }
                 == "vae/decoder.mid_block.attentions.0.proj_attn.weight")
@@ -409,7 +409,7 @@ struct FullSizeAlignmentTests {
         }
         let file = try store.file("sdxl-unpatched", sgm)
         let diffusers = try store.folder("sdxl", pipeline: "StableDiffusionXLPipeline", try diffusersComponents("sdxl", ["unet"]))
-        let plan = AlignmentPlan.aligning(file, diffusers)
+        let plan = Alignment.aligning(file, diffusers)
         #expect(plan.onlyInB.isEmpty && plan.pairs.count == 1680)
         #expect(pair(plan, b: diffusers, named: "unet/up_blocks.0.upsamplers.0.conv.weight").map { name(file, $0.a) }
                 == "model.diffusion_model.output_blocks.2.1.conv.weight")
@@ -423,7 +423,7 @@ struct FullSizeAlignmentTests {
         }
         let linear = try store.file("sd1-linear", ldm)
         let sd15 = try store.folder("sd15", try diffusersComponents("sd15", ["unet"]))
-        let reshaped = AlignmentPlan.aligning(linear, sd15)
+        let reshaped = Alignment.aligning(linear, sd15)
         #expect(reshaped.pairs.count == 686 && reshaped.onlyInA.isEmpty && reshaped.onlyInB.isEmpty)
         #expect(reshaped.misalignedPairs(linear, sd15).isEmpty)
         #expect(reshaped.pairs.filter { $0.transform == .reshape }.count == 16 * 2)
@@ -439,7 +439,7 @@ struct FullSizeAlignmentTests {
         let vae = try Checkpoint.open(path)
         #expect(vae.componentFolderHint == "vae")
         let sgm = try store.file("sdxl-sgm", try Listing("sd-mecha/sdxl-sgm.json"))
-        let plan = AlignmentPlan.aligning(vae, sgm)
+        let plan = Alignment.aligning(vae, sgm)
         #expect(plan.pairs.count == 248 && plan.onlyInA.isEmpty)
         #expect(plan.misalignedPairs(vae, sgm).isEmpty)
         #expect(plan.pairs.allSatisfy { $0.component == .vae && $0.name.hasPrefix("vae/") })
@@ -474,15 +474,18 @@ struct ReferenceAlignmentTests {
         #expect(single.tensors.count == count && provenance.count == count)
 
         for (a, b, singleIsA) in [(diffusers, single, false), (single, diffusers, true)] {
-            let plan = AlignmentPlan.aligning(a, b)
+            let plan = Alignment.aligning(a, b)
             #expect(plan.onlyInA.isEmpty && plan.onlyInB.isEmpty,
                     "\(plan.onlyInA.prefix(5).map { a.tensors[$0.tensor].name }) \(plan.onlyInB.prefix(5).map { b.tensors[$0.tensor].name })")
             // Every single-file tensor pairs: with row slices of its own for fused tensors.
             var used: [String: [Range<Int>?]] = [:]
             var usedFolder: [String: Int] = [:]
             for pair in plan.pairs {
-                let singleView = singleIsA ? pair.a : pair.b
-                let folderView = singleIsA ? pair.b : pair.a
+                // A and B views have different types (their sides): read each as (tensor, rows).
+                typealias View = (tensor: Int, rows: Range<Int>?)
+                let viewA: View = (pair.a.tensor, pair.a.rows), viewB: View = (pair.b.tensor, pair.b.rows)
+                let singleView = singleIsA ? viewA : viewB
+                let folderView = singleIsA ? viewB : viewA
                 let singleName = single.tensors[singleView.tensor].name
                 let folderName = diffusers.tensors[folderView.tensor].name
                 used[singleName, default: []].append(singleView.rows)
@@ -521,7 +524,7 @@ struct ReferenceAlignmentTests {
     @Test func sameLayoutPairsByName() throws {
         let a = try Checkpoint.open(Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp32.safetensors"))
         let b = try Checkpoint.open(Fixtures.path("reference/single_file/sdxl_tiny_sgm_fp16.safetensors"))
-        let plan = AlignmentPlan.aligning(a, b)
+        let plan = Alignment.aligning(a, b)
         #expect(plan.pairs.count == 1045 && plan.onlyInA.isEmpty && plan.onlyInB.isEmpty)
         #expect(plan.pairs.allSatisfy { $0.name == a.tensors[$0.a.tensor].name && a.tensors[$0.a.tensor].name == b.tensors[$0.b.tensor].name
                 && $0.a.rows == nil && $0.b.rows == nil && $0.transform == .identity })

@@ -111,10 +111,10 @@ struct SparseCheckpoints {
     }
 }
 
-/// Facts about a plan that tests check.
-extension AlignmentPlan {
+/// Facts about an alignment that tests check.
+extension Alignment {
     /// The shape of a view: the tensor's, cut to its rows.
-    static func shape(of view: TensorView, in checkpoint: Checkpoint) -> [Int] {
+    static func shape<Side>(of view: TensorRef<Side>, in checkpoint: Checkpoint) -> [Int] {
         var shape = checkpoint.tensors[view.tensor].info.shape
         if let rows = view.rows, !shape.isEmpty { shape[0] = rows.count }
         return shape
@@ -123,8 +123,8 @@ extension AlignmentPlan {
     /// The pairs whose shapes do not line up through their transform.
     func misalignedPairs(_ a: Checkpoint, _ b: Checkpoint) -> [String] {
         pairs.compactMap { pair in
-            let sa = AlignmentPlan.shape(of: pair.a, in: a)
-            let sb = AlignmentPlan.shape(of: pair.b, in: b)
+            let sa = Alignment.shape(of: pair.a, in: a)
+            let sb = Alignment.shape(of: pair.b, in: b)
             let ok: Bool
             switch pair.transform {
             case .identity: ok = sa == sb
@@ -136,12 +136,12 @@ extension AlignmentPlan {
     }
 
     /// Leftover counts by class.
-    static func classes(_ leftovers: [Leftover]) -> [LeftoverClass: Int] {
+    static func classes<Side>(_ leftovers: [Leftover<Side>]) -> [LeftoverClass: Int] {
         leftovers.reduce(into: [:]) { $0[$1.kind, default: 0] += 1 }
     }
 
     /// Tensor indices of a side that appear in no pair and no leftover, or in several pairs without row slices.
-    func unaccounted(_ checkpoint: Checkpoint, side: KeyPath<AlignedPair, TensorView>, leftovers: [Leftover]) -> [String] {
+    func unaccounted<Side>(_ checkpoint: Checkpoint, side: KeyPath<AlignedPair, TensorRef<Side>>, leftovers: [Leftover<Side>]) -> [String] {
         var seen = Set(leftovers.map(\.tensor))
         for pair in pairs { seen.insert(pair[keyPath: side].tensor) }
         return checkpoint.tensors.indices.filter { !seen.contains($0) }.map { checkpoint.tensors[$0].name }

@@ -276,11 +276,11 @@ struct MappingTableTests {
                                                               optional: false, aliases: []) })
         let folder = try store.folder("refiner", pipeline: "StableDiffusionXLImg2ImgPipeline",
                                       [("unet", unetListing), ("text_encoder_2", try Listing("diffusers/sdxl_text_encoder_2.json"))])
-        let plan = AlignmentPlan.aligning(file, folder)
+        let plan = Alignment.aligning(file, folder)
         #expect(plan.pairs.count == model.count + 517)
         #expect(plan.misalignedPairs(file, folder).isEmpty)
         #expect(plan.onlyInB.isEmpty)
-        #expect(AlignmentPlan.classes(plan.onlyInA) == [.layoutOnly: 1])
+        #expect(Alignment.classes(plan.onlyInA) == [.layoutOnly: 1])
         let byA = Dictionary(plan.pairs.map { (file.tensors[$0.a.tensor].name, folder.tensors[$0.b.tensor].name) }, uniquingKeysWith: { a, _ in a })
         #expect(unet.allSatisfy { row in row.target.map { byA[$0] } == row.source })
     }

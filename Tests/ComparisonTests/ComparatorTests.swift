@@ -6,7 +6,7 @@ import Reporting
 import Safetensors
 import Testing
 
-/// Writes two small checkpoints and runs plans over them.
+/// Writes two small checkpoints and runs alignments over them.
 private struct Pair {
     var directory: URL
     var a: Checkpoint
@@ -22,16 +22,21 @@ private struct Pair {
         b = try Checkpoint.open(pathB)
     }
 
-    func byName() -> AlignmentPlan {
-        AlignmentPlan.byName(a, b, component: { _ in .other })
+    func byName() -> Alignment {
+        Alignment.byName(a, b, component: { _ in .other })
+    }
+
+    /// An alignment of the two checkpoints with the given pairs and no leftovers.
+    func alignment(_ pairs: [Alignment.Proposal]) -> Alignment {
+        Alignment(a: a, b: b, pairs: pairs, onlyInA: [], onlyInB: [])
     }
 
     func index(_ checkpoint: Checkpoint, _ name: String) throws -> Int {
         try #require(checkpoint.tensors.firstIndex { $0.name == name })
     }
 
-    func compare(_ plan: AlignmentPlan, threads: Int = 2, unit: Int = 1 << 22) throws -> [TensorComparison] {
-        try Comparator(a: a, b: b, plan: plan, options: ComparisonOptions(threads: threads, unitElements: unit)).run()
+    func compare(_ plan: Alignment, threads: Int = 2, unit: Int = 1 << 22) throws -> [TensorComparison] {
+        Array(try Comparator(options: ComparisonOptions(threads: threads, unitElements: unit)).compare(plan))
     }
 }
 
@@ -53,8 +58,8 @@ struct ComparatorTests {
         let plan = pair.byName()
         var reports: [Data] = []
         for threads in [1, 2, 3, 7] {
-            let results = try pair.compare(plan, threads: threads, unit: 4096)
-            let report = ComparisonReport(a: (pair.a, pair.a.identify()), b: (pair.b, pair.b.identify()), plan: plan,
+            let results = try Comparator(options: ComparisonOptions(threads: threads, unitElements: 4096)).compare(plan)
+            let report = ComparisonReport(plan, identities: (pair.a.identify(), pair.b.identify()),
                                           comparisons: results, tolerance: nil)
             reports.append(try report.jsonData())
         }
@@ -144,9 +149,11 @@ struct ComparatorTests {
             [.f32("f16trip", [4_096], x), .f32("bf16trip", [4_096], x), .f32("noise", [4_096], x), .f32("proj", [64, 64], x)],
             [.f32("f16trip", [4_096], throughF16), .f32("bf16trip", [4_096], throughBF16),
              .f32("noise", [4_096], x.map { $0 * 1.001 }), .f16("proj", [64, 64], transposedF16)])
-        var plan = pair.byName()
-        let proj = try #require(plan.pairs.firstIndex { $0.name == "proj" })
-        plan.pairs[proj].transform = .transpose
+        let byName = pair.byName()
+        #expect(byName.pairs.contains { $0.name == "proj" })
+        let plan = pair.alignment(byName.pairs.map {
+            Alignment.Proposal(name: $0.name, component: $0.component, a: $0.a, b: $0.b, transposed: $0.name == "proj")
+        })
         let results = try pair.compare(plan)
         func result(_ name: String) throws -> TensorComparison { try #require(results.first { $0.name == name }) }
         let f16 = try result("f16trip"), bf16 = try result("bf16trip"), noise = try result("noise"), p = try result("proj")
@@ -165,10 +172,10 @@ struct ComparatorTests {
         for i in 0..<rows { for j in 0..<columns { xt[j * rows + i] = x[i * columns + j] } }
         let pair = try Pair([.f32("p", [rows, columns], x)], [.f32("p", [columns, rows], xt), .f32("q", [rows, columns], x)])
         let ia = try pair.index(pair.a, "p")
-        let plan = AlignmentPlan(pairs: [
-            AlignedPair(name: "p", component: .openCLIP, a: TensorView(tensor: ia), b: TensorView(tensor: try pair.index(pair.b, "p")), transform: .transpose),
-            AlignedPair(name: "p-untransposed", component: .openCLIP, a: TensorView(tensor: ia), b: TensorView(tensor: try pair.index(pair.b, "q")), transform: .transpose),
-        ], onlyInA: [], onlyInB: [])
+        let plan = pair.alignment([
+            Alignment.Proposal(name: "p", component: .openCLIP, a: TensorRef(tensor: ia), b: TensorRef(tensor: try pair.index(pair.b, "p")), transposed: true),
+            Alignment.Proposal(name: "p-untransposed", component: .openCLIP, a: TensorRef(tensor: ia), b: TensorRef(tensor: try pair.index(pair.b, "q")), transposed: true),
+        ])
         let results = try pair.compare(plan)
         #expect(results[0].valuesCompared && results[0].maxAbs == 0 && results[0].mismatched == 0)
         #expect(results[0].verdict == .withinTolerance)
@@ -182,10 +189,10 @@ struct ComparatorTests {
         let pair = try Pair([.f32("q", [4, 3], q), .f32("k", [4, 3], k), .f32("v", [4, 3], v)],
                             [.f32("in_proj_weight", [12, 3], q + k + v)])
         let fused = try pair.index(pair.b, "in_proj_weight")
-        let plan = AlignmentPlan(pairs: ["q", "k", "v"].enumerated().map { i, name in
-            AlignedPair(name: name, component: .openCLIP, a: TensorView(tensor: try! pair.index(pair.a, name)),
-                        b: TensorView(tensor: fused, rows: (4 * i)..<(4 * i + 4)))
-        }, onlyInA: [], onlyInB: [])
+        let plan = pair.alignment(try ["q", "k", "v"].enumerated().map { i, name in
+            Alignment.Proposal(name: name, component: .openCLIP, a: TensorRef(tensor: try pair.index(pair.a, name)),
+                               b: TensorRef(tensor: fused, rows: (4 * i)..<(4 * i + 4)))
+        })
         let results = try pair.compare(plan)
         for r in results {
             #expect(r.bShape == [4, 3])
@@ -193,8 +200,8 @@ struct ComparatorTests {
             #expect(r.maxAbs == 0 && r.verdict == .identical)
         }
         // the wrong order (k where q belongs) is caught
-        let swapped = AlignmentPlan(pairs: [AlignedPair(name: "q", component: .openCLIP, a: TensorView(tensor: try pair.index(pair.a, "q")),
-                                                        b: TensorView(tensor: fused, rows: 4..<8))], onlyInA: [], onlyInB: [])
+        let swapped = pair.alignment([Alignment.Proposal(name: "q", component: .openCLIP, a: TensorRef(tensor: try pair.index(pair.a, "q")),
+                                                         b: TensorRef(tensor: fused, rows: 4..<8))])
         #expect(try pair.compare(swapped)[0].verdict == .outOfTolerance)
     }
 

@@ -10,8 +10,8 @@ import Testing
 private struct Case {
     var a: Checkpoint
     var b: Checkpoint
-    var plan: AlignmentPlan
-    var first: [TensorComparison]
+    var plan: Alignment
+    var first: PairTable<TensorComparison>
     var result: Diagnoser.Result
     var report: ComparisonReport
 
@@ -24,17 +24,17 @@ private struct Case {
         try SafetensorsWriter.write(entriesB, to: pathB)
         a = try Checkpoint.open(pathA)
         b = try Checkpoint.open(pathB)
-        plan = AlignmentPlan.aligning(a, b)
-        first = try Comparator(a: a, b: b, plan: plan, options: options).run()
-        result = try Diagnoser(a: a, b: b, plan: plan, options: options).run(first)
-        report = ComparisonReport(a: (a, a.identify()), b: (b, b.identify()), plan: plan, comparisons: first,
+        plan = Alignment.aligning(a, b)
+        first = try Comparator(options: options).compare(plan)
+        result = try Diagnoser(plan, options: options).run(first)
+        report = ComparisonReport(plan, identities: (a.identify(), b.identify()), comparisons: first,
                                   tolerance: nil, diagnosis: result)
     }
 
     /// The diagnosis of the pair named `name`.
     func diagnosis(_ name: String) throws -> PairDiagnosis {
-        let index = try #require(plan.pairs.firstIndex { $0.name == name }, "no pair \(name)")
-        return result.pairs[index]
+        let pair = try #require(plan.pairs.first { $0.name == name }, "no pair \(name)")
+        return result.pairs[pair.id]
     }
 
     func finding(_ kind: String) -> Finding? {
@@ -316,8 +316,8 @@ struct DiagnosisRootCauseTests {
         let c = try Case([anchor, .f32("old.name.weight", [6, 8], x), .f32("gone.weight", [6, 8], other)],
                          [anchor, .f16("new.name.weight", [6, 8], x)])
         let rename = try #require(c.result.renamed.first)
-        #expect(c.b.tensors[rename.b].name == "new.name.weight")
-        #expect(c.a.tensors[rename.a].name == "old.name.weight")
+        #expect(c.b.tensors[rename.b.tensor].name == "new.name.weight")
+        #expect(c.a.tensors[rename.a.tensor].name == "old.name.weight")
         #expect(c.report.renamed.count == 1)
         #expect(c.report.onlyInA.map(\.name) == ["gone.weight"])
         #expect(c.report.onlyInB.isEmpty)

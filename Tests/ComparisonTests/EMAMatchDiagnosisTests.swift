@@ -32,7 +32,7 @@ struct EMAMatchDiagnosisTests {
     }
 
     struct Outcome {
-        var plan: AlignmentPlan
+        var plan: Alignment
         var analysis: EMAAnalysis?
         var result: Diagnoser.Result
     }
@@ -47,11 +47,10 @@ struct EMAMatchDiagnosisTests {
         try SafetensorsWriter.write(b, to: pathB)
         let checkpointA = try Checkpoint.open(pathA), checkpointB = try Checkpoint.open(pathB)
         let options = ComparisonOptions(threads: 2)
-        let plan = try AlignmentPlan.aligning(checkpointA, checkpointB, ema: selection)
-        let first = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options).run()
-        let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: first,
-                                           selection: selection, options: options)
-        let result = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options).run(first, ema: analysis)
+        let plan = try Alignment.aligning(checkpointA, checkpointB, ema: selection)
+        let first = try Comparator(options: options).compare(plan)
+        let analysis = try EMAAnalysis.run(plan, comparisons: first, selection: selection, options: options)
+        let result = try Diagnoser(plan, options: options).run(first, ema: analysis)
         return Outcome(plan: plan, analysis: analysis, result: result)
     }
 
@@ -67,8 +66,8 @@ struct EMAMatchDiagnosisTests {
         let analysis = try #require(outcome.analysis)
         #expect(analysis.side == .a && !analysis.mainIsEMA)
         #expect(outcome.plan.pairs.count == w.count)
-        for (index, pair) in outcome.plan.pairs.enumerated() {
-            let d = outcome.result.pairs[index]
+        for pair in outcome.plan.pairs {
+            let d = outcome.result.pairs[pair.id]
             #expect(d.verdict == .emaMatch, "\(pair.name): \(d.evidence)")
             #expect(d.holds == Self.emaKey(pair.name))
             #expect(d.isDifference)
@@ -80,9 +79,9 @@ struct EMAMatchDiagnosisTests {
 
         // The old call (no analysis) keeps the statistical diagnosis: the same pairs are drifted.
         let a = try Checkpoint.open(try writeTemp(Self.withEMA(w))), bb = try Checkpoint.open(try writeTemp(b))
-        let plan = AlignmentPlan.aligning(a, bb)
-        let first = try Comparator(a: a, b: bb, plan: plan, options: ComparisonOptions(threads: 2)).run()
-        let without = try Diagnoser(a: a, b: bb, plan: plan, options: ComparisonOptions(threads: 2)).run(first)
+        let plan = Alignment.aligning(a, bb)
+        let first = try Comparator(options: ComparisonOptions(threads: 2)).compare(plan)
+        let without = try Diagnoser(plan, options: ComparisonOptions(threads: 2)).run(first)
         #expect(without.pairs.allSatisfy { $0.verdict == .drifted })
         #expect(!without.findings.contains { $0.kind == "ema_weights" })
     }
@@ -120,7 +119,7 @@ struct EMAMatchDiagnosisTests {
         let unet = outcome.plan.pairs.indices.filter { outcome.plan.pairs[$0].component == .unet }
         #expect(unet.count == w.count)
         for index in unet {
-            let d = outcome.result.pairs[index]
+            let d = outcome.result.pairs[outcome.plan.pairs[index].id]
             #expect(d.verdict == .emaMatch)
             #expect(d.holds.map { name in w.contains { $0.key == name } } == true, "\(d.holds ?? "nil")")
             #expect(d.evidence.contains("without --ema a"))

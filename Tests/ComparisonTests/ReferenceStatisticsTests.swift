@@ -38,10 +38,10 @@ struct ReferenceStatisticsTests {
     static func run(_ numerics: Numerics) -> [String: TensorComparison] {
         guard let a = try? Checkpoint.open(Fixtures.path("stats/a.safetensors")),
               let b = try? Checkpoint.open(Fixtures.path("stats/b.safetensors")) else { return [:] }
-        let plan = AlignmentPlan.byName(a, b, component: { _ in .other })
+        let plan = Alignment.byName(a, b, component: { _ in .other })
         // Small units so the large tensors are split across units and threads.
         let options = ComparisonOptions(threads: 2, unitElements: 65_536, numerics: numerics)
-        guard let results = try? Comparator(a: a, b: b, plan: plan, options: options).run() else { return [:] }
+        guard let results = try? Comparator(options: options).compare(plan) else { return [:] }
         return Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
     }
 

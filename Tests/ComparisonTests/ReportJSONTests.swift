@@ -95,13 +95,12 @@ struct ReportJSONTests {
     func referenceReports(a pathA: String, b pathB: String) throws {
         let a = try Checkpoint.open(Fixtures.path("reference/\(pathA)"))
         let b = try Checkpoint.open(Fixtures.path("reference/\(pathB)"))
-        let plan = AlignmentPlan.aligning(a, b)
+        let plan = Alignment.aligning(a, b)
         let options = ComparisonOptions(threads: 2)
-        let comparisons = try Comparator(a: a, b: b, plan: plan, options: options).run()
-        let diagnosis = try Diagnoser(a: a, b: b, plan: plan, options: options).run(comparisons)
-        var report = ComparisonReport(a: (a, a.identify()), b: (b, b.identify()), plan: plan, comparisons: comparisons,
-                                      tolerance: nil, diagnosis: diagnosis)
-        report.apply(Policy.default)
+        let comparisons = try Comparator(options: options).compare(plan)
+        let diagnosis = try Diagnoser(plan, options: options).run(comparisons)
+        let report = ComparisonReport(plan, identities: (a.identify(), b.identify()), comparisons: comparisons,
+                                      tolerance: nil, diagnosis: diagnosis, policy: Policy.default)
         let ours = try report.jsonData()
         #expect(ours == (try foundationJSON(report)))
         #expect(ours.count > 100_000)

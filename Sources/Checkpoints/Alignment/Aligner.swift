@@ -1,4 +1,4 @@
-/// Builds an ``AlignmentPlan`` for two checkpoints in any layouts.
+/// Builds an ``Alignment`` of two checkpoints in any layouts.
 ///
 /// Each side's tensors are resolved to canonical keys (``KeyScheme``) and paired by
 /// canonical key: row slices for OpenCLIP's fused q/k/v, a transpose where one side's
@@ -90,8 +90,8 @@ public struct Aligner: Sendable {
         var targetB: KeyScheme.Target?
     }
 
-    /// The plan: pairs in A's tensor order, then each side's leftovers classified.
-    public func plan() -> AlignmentPlan {
+    /// The alignment: pairs in A's tensor order, then each side's leftovers classified.
+    public func alignment() -> Alignment {
         var indexB: [String: (tensor: Int, target: KeyScheme.Target)] = [:]
         for (j, targets) in schemeB.targets.enumerated() {
             for target in targets where indexB[target.canonical] == nil {
@@ -131,8 +131,8 @@ public struct Aligner: Sendable {
 
         let classifierA = LeftoverClassifier(a, scheme: schemeA, other: schemeB)
         let classifierB = LeftoverClassifier(b, scheme: schemeB, other: schemeA)
-        var pairs: [AlignedPair] = []
-        var onlyInA: [Leftover] = []
+        var pairs: [Alignment.Proposal] = []
+        var onlyInA: [Leftover<SideA>] = []
         for (i, list) in matches.enumerated() {
             if let folded = fold(i, list) {
                 pairs.append(folded)
@@ -144,11 +144,11 @@ public struct Aligner: Sendable {
                 onlyInA.append(leftover(i, classifier: classifierA, setAside: setAsideA))
             }
         }
-        var onlyInB: [Leftover] = []
+        var onlyInB: [Leftover<SideB>] = []
         for j in b.tensors.indices where matchedB[j] < max(schemeB.targets[j].count, 1) {
             onlyInB.append(leftover(j, classifier: classifierB, setAside: setAsideB))
         }
-        return AlignmentPlan(pairs: pairs, onlyInA: onlyInA, onlyInB: onlyInB)
+        return Alignment(a: a, b: b, pairs: pairs, onlyInA: onlyInA, onlyInB: onlyInB)
     }
 
     /// A tensor with no counterpart: set aside by the EMA selection, or classified.
@@ -156,53 +156,33 @@ public struct Aligner: Sendable {
     /// Under a selection, EMA leftovers the selection did not use (the `decay` and `num_updates`
     /// scalars, EMA keys no UNet key builds) are set aside too: only one set of denoiser weights
     /// per side is compared.
-    private func leftover(_ index: Int, classifier: LeftoverClassifier, setAside: [Int: Component]) -> Leftover {
+    private func leftover<Side>(_ index: Int, classifier: LeftoverClassifier, setAside: [Int: Component]) -> Leftover<Side> {
         if let component = setAside[index] { return Leftover(tensor: index, component: component, kind: .setAside) }
         let (component, kind) = classifier.classify(index)
         if selection != .live && kind == .ema { return Leftover(tensor: index, component: component, kind: .setAside) }
         return Leftover(tensor: index, component: component, kind: kind)
     }
 
-    /// One pair for a match.
-    private func pair(_ i: Int, _ match: Match, classifier: LeftoverClassifier) -> AlignedPair {
+    /// One pair for a match; the transform is the mapping's (a transpose) or, failing that, the
+    /// shapes' (decided by ``Alignment``).
+    private func pair(_ i: Int, _ match: Match, classifier: LeftoverClassifier) -> Alignment.Proposal {
         let tensorA = a.tensors[i]
         let tensorB = b.tensors[match.b]
-        let viewA = TensorView(tensor: i, rows: match.targetA?.rows)
-        let viewB = TensorView(tensor: match.b, rows: match.targetB?.rows)
-        var transform = PairTransform.between(match.targetA?.transform ?? .identity, match.targetB?.transform ?? .identity)
-        if transform != .transpose {
-            transform = Aligner.shapeTransform(shape(tensorA.info.shape, rows: viewA.rows), shape(tensorB.info.shape, rows: viewB.rows))
-        }
+        let transposed = PairTransform.between(match.targetA?.transform ?? .identity, match.targetB?.transform ?? .identity) == .transpose
         let name = tensorA.name == tensorB.name ? tensorA.name : (match.targetA?.canonical ?? tensorA.name)
         let component = match.targetA?.component ?? match.targetB?.component ?? classifier.classify(i).component
-        return AlignedPair(name: name, component: component, a: viewA, b: viewB, transform: transform)
+        return Alignment.Proposal(name: name, component: component,
+                                  a: TensorRef(tensor: i, rows: match.targetA?.rows),
+                                  b: TensorRef(tensor: match.b, rows: match.targetB?.rows), transposed: transposed)
     }
 
     /// One whole-tensor pair when both sides hold the same fused tensor, cut the same way; else nil.
-    private func fold(_ i: Int, _ list: [Match]) -> AlignedPair? {
+    private func fold(_ i: Int, _ list: [Match]) -> Alignment.Proposal? {
         guard list.count > 1, let first = list.first, list.count == schemeA.targets[i].count,
               list.count == schemeB.targets[first.b].count,
               list.allSatisfy({ $0.b == first.b && $0.targetA?.part != nil && $0.targetA?.part == $0.targetB?.part
                   && $0.targetA?.transform == $0.targetB?.transform }) else { return nil }
-        let tensorA = a.tensors[i]
-        let tensorB = b.tensors[first.b]
-        return AlignedPair(name: tensorA.name, component: first.targetA?.component ?? .other,
-                           a: TensorView(tensor: i), b: TensorView(tensor: first.b),
-                           transform: Aligner.shapeTransform(tensorA.info.shape, tensorB.info.shape))
-    }
-
-    /// A view's shape: the tensor's, with the first dimension cut to the rows taken.
-    private func shape(_ shape: [Int], rows: Range<Int>?) -> [Int] {
-        guard let rows, !shape.isEmpty else { return shape }
-        var result = shape
-        result[0] = rows.count
-        return result
-    }
-
-    /// `identity` for equal shapes, `reshape` for shapes equal but for dimensions of size 1;
-    /// otherwise `identity`, which the comparison reports as a shape mismatch.
-    static func shapeTransform(_ a: [Int], _ b: [Int]) -> PairTransform {
-        if a == b { return .identity }
-        return a.filter { $0 != 1 } == b.filter { $0 != 1 } ? .reshape : .identity
+        return Alignment.Proposal(name: a.tensors[i].name, component: first.targetA?.component ?? .other,
+                                  a: TensorRef(tensor: i), b: TensorRef(tensor: first.b))
     }
 }

@@ -1,11 +1,11 @@
-/// The second plan behind the question "does B hold A's EMA weights or A's live weights?".
+/// The second set of jobs behind the question "does B hold A's EMA weights or A's live weights?".
 ///
 /// When exactly one side holds an EMA copy of its UNet (the *tested* side) and the other side
-/// has a UNet, the main plan pairs the other side's UNet with one set of the tested side's
-/// weights: the live UNet, or the EMA copy under `--ema` for that side. The counterpart plan
-/// pairs the same tensors of the other side with the tested side's *other* set, one pair per
-/// main-plan UNet pair that has one (a partial EMA copy leaves some without). The comparison
-/// engine runs it like any plan; ``mainPairs`` ties each pair back to the main plan.
+/// has a UNet, the main alignment pairs the other side's UNet with one set of the tested side's
+/// weights: the live UNet, or the EMA copy under `--ema` for that side. The counterpart jobs
+/// pair the same tensors of the other side with the tested side's *other* set, one job per
+/// UNet pair that has one (a partial EMA copy leaves some without). The comparison engine runs
+/// them like any jobs; each job's tag is the ``PairID`` of the main pair it shadows.
 public struct EMACounterpart: Sendable {
     /// A side of the comparison.
     public enum Side: String, Sendable, Hashable, Codable {
@@ -14,29 +14,27 @@ public struct EMACounterpart: Sendable {
 
     /// The side whose live and EMA weights are tested against the other side's UNet.
     public let side: Side
-    /// Whether the main plan's UNet pairs read the tested side's EMA copy (`--ema` for that side).
+    /// Whether the main alignment's UNet pairs read the tested side's EMA copy (`--ema` for that side).
     public let mainIsEMA: Bool
-    /// Pairs with the tested side's other weights in place, A still the reference.
-    public let plan: AlignmentPlan
-    /// For each pair of ``plan``, the index of the main-plan pair it shadows.
-    public let mainPairs: [Int]
+    /// Jobs with the tested side's other weights in place, A still the reference; each tagged
+    /// with the main pair it shadows.
+    public let jobs: ComparisonJobs<PairID>
 
     /// The counterpart of `main`, or nil when the question does not arise: both sides or neither
     /// hold an EMA copy, or the side without one has no UNet.
     ///
     /// - Parameters:
-    ///   - a, b: The checkpoints `main` was built from.
-    ///   - main: The plan built with `selection`.
+    ///   - main: The alignment built with `selection`.
     ///   - selection: Which weights stood for each side's UNet in `main`.
-    public static func make(_ a: Checkpoint, _ b: Checkpoint, main: AlignmentPlan,
-                            selection: EMASelection) -> EMACounterpart? {
-        make(a, scheme: KeyScheme(a), b, scheme: KeyScheme(b), main: main, selection: selection)
+    public static func make(_ main: Alignment, selection: EMASelection) -> EMACounterpart? {
+        make(main, schemes: (KeyScheme(main.a), KeyScheme(main.b)), selection: selection)
     }
 
     /// The counterpart of `main`, with each side's scheme as read from its names (``KeyScheme/init(_:)``,
     /// before any EMA selection) already at hand.
-    public static func make(_ a: Checkpoint, scheme schemeA: KeyScheme, _ b: Checkpoint, scheme schemeB: KeyScheme,
-                            main: AlignmentPlan, selection: EMASelection) -> EMACounterpart? {
+    public static func make(_ main: Alignment, schemes: (a: KeyScheme, b: KeyScheme),
+                            selection: EMASelection) -> EMACounterpart? {
+        let (schemeA, schemeB) = schemes
         let side: Side
         switch (schemeA.hasEMA, schemeB.hasEMA) {
         case (true, false): side = .a
@@ -55,29 +53,20 @@ public struct EMACounterpart: Sendable {
                 byCanonical[target.canonical] = (index, target)
             }
         }
-        let testedCheckpoint = side == .a ? a : b
-        var pairs: [AlignedPair] = []
-        var mainPairs: [Int] = []
-        for (index, pair) in main.pairs.enumerated() where pair.component == .unet {
-            let view = side == .a ? pair.a : pair.b
-            guard let target = tested.targets[view.tensor].first(where: { $0.canonical.hasPrefix(mainFolder) && $0.rows == view.rows }),
+        var proposals: [(tag: PairID, proposal: Alignment.Proposal)] = []
+        for pair in main.pairs where pair.component == .unet {
+            let (tensor, rows) = side == .a ? (pair.a.tensor, pair.a.rows) : (pair.b.tensor, pair.b.rows)
+            guard tested.targets.indices.contains(tensor),
+                  let target = tested.targets[tensor].first(where: { $0.canonical.hasPrefix(mainFolder) && $0.rows == rows }),
                   let counterpart = byCanonical[otherFolder + target.canonical.dropFirst(mainFolder.count)] else { continue }
-            let newView = TensorView(tensor: counterpart.tensor, rows: counterpart.target.rows)
-            let (viewA, viewB) = side == .a ? (newView, pair.b) : (pair.a, newView)
-            let shapeA = viewShape(side == .a ? testedCheckpoint : a, viewA)
-            let shapeB = viewShape(side == .b ? testedCheckpoint : b, viewB)
-            pairs.append(AlignedPair(name: pair.name, component: mainIsEMA ? .unet : .ema, a: viewA, b: viewB,
-                                     transform: Aligner.shapeTransform(shapeA, shapeB)))
-            mainPairs.append(index)
+            let component: Component = mainIsEMA ? .unet : .ema
+            let proposal = side == .a
+                ? Alignment.Proposal(name: pair.name, component: component,
+                                     a: TensorRef(tensor: counterpart.tensor, rows: counterpart.target.rows), b: pair.b)
+                : Alignment.Proposal(name: pair.name, component: component,
+                                     a: pair.a, b: TensorRef(tensor: counterpart.tensor, rows: counterpart.target.rows))
+            proposals.append((pair.id, proposal))
         }
-        return EMACounterpart(side: side, mainIsEMA: mainIsEMA,
-                              plan: AlignmentPlan(pairs: pairs, onlyInA: [], onlyInB: []), mainPairs: mainPairs)
-    }
-
-    /// The shape of a view: the tensor's, with the first dimension cut to the rows taken.
-    private static func viewShape(_ checkpoint: Checkpoint, _ view: TensorView) -> [Int] {
-        var shape = checkpoint.tensors[view.tensor].info.shape
-        if let rows = view.rows, !shape.isEmpty { shape[0] = rows.count }
-        return shape
+        return EMACounterpart(side: side, mainIsEMA: mainIsEMA, jobs: main.jobs(proposals))
     }
 }

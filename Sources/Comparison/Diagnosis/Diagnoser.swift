@@ -6,11 +6,11 @@ import Safetensors
 /// From the first-stage results it derives each pair's verdict from its own statistics
 /// (``TensorComparison/baseDiagnosis(expectedReshape:)``); with an ``EMAAnalysis``, a UNet pair
 /// that does not match but matches the tested side's other weights is `ema_match`
-/// (``emaMatch(_:entry:ema:)``). It then builds follow-up plans of
-/// hypotheses for the pairs that still differ and runs them through the same
+/// (``emaMatch(_:entry:ema:)``). It then derives follow-up jobs of hypotheses for the pairs
+/// that still differ from the same ``Alignment`` and runs them through the same
 /// ``Comparator`` (streamed, in parallel, deterministic):
-/// - **transposed**: a 2-D pair compared the other way round (B against Aᵀ when the plan read it
-///   as is, as is when the plan expected a transpose), for square tensors that differ and for
+/// - **transposed**: a 2-D pair compared the other way round (B against Aᵀ when the alignment read it
+///   as is, as is when the alignment expected a transpose), for square tensors that differ and for
 ///   [m,n] against [n,m] shape mismatches; skipped above ``ComparisonOptions/transposeLimit``;
 /// - **permuted**: the outer dimension cut in thirds (when it divides by 3: fused q/k/v) and in
 ///   halves (when it divides by 2: scale/shift modulation), every block of B against every block
@@ -18,7 +18,7 @@ import Safetensors
 /// - **swapped**: A tensors of the same view shape whose Σa² is within
 ///   ``DiagnosisThresholds/swapNormDistance`` of B's Σb² (at most
 ///   ``DiagnosisThresholds/swapCandidates``, nearest first; when no candidate's norm is known,
-///   the nearest same-shape tensors in plan order), each verified by a full comparison;
+///   the nearest same-shape tensors in pair order), each verified by a full comparison;
 /// - **renamed**: each unaligned weight of B against the unaligned weights of A with the same
 ///   shape once dimensions of size 1 are removed (at most ``DiagnosisThresholds/renameCandidates``).
 ///
@@ -27,24 +27,21 @@ import Safetensors
 /// never when more than ``DiagnosisThresholds/unrelatedModelShare`` of the model is unrelated
 /// (another model), and within a budget of elements (``DiagnosisThresholds/followUpFactor``).
 public struct Diagnoser: Sendable {
-    public let a: Checkpoint
-    public let b: Checkpoint
-    public let plan: AlignmentPlan
+    /// The alignment diagnosed (its checkpoints, pairs and leftovers).
+    public let alignment: Alignment
     public let options: ComparisonOptions
 
-    public init(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan, options: ComparisonOptions = ComparisonOptions()) {
-        self.a = a
-        self.b = b
-        self.plan = plan
+    public init(_ alignment: Alignment, options: ComparisonOptions = ComparisonOptions()) {
+        self.alignment = alignment
         self.options = options
     }
 
     /// A leftover of B found to hold a leftover of A.
     public struct Rename: Sendable {
-        /// Index into A's tensors.
-        public var a: Int
-        /// Index into B's tensors.
-        public var b: Int
+        /// A's leftover tensor.
+        public var a: TensorRef<SideA>
+        /// B's leftover tensor.
+        public var b: TensorRef<SideB>
         public var component: Component
         /// The comparison that confirmed it.
         public var comparison: TensorComparison
@@ -54,8 +51,8 @@ public struct Diagnoser: Sendable {
 
     /// What diagnosis found.
     public struct Result: Sendable {
-        /// One diagnosis per plan pair, in plan order.
-        public var pairs: [PairDiagnosis]
+        /// Each pair's diagnosis, filed under its ``PairID``.
+        public var pairs: PairTable<PairDiagnosis>
         /// Leftovers matched by content.
         public var renamed: [Rename]
         /// Root causes, most parameters first.
@@ -76,53 +73,66 @@ public struct Diagnoser: Sendable {
         return convLinear(x, y) || convLinear(y, x)
     }
 
-    /// Runs the second stage on the first stage's results (one per plan pair, in plan order).
+    /// Runs the second stage on the first stage's results.
     ///
     /// - Parameters:
-    ///   - first: One first-stage comparison per plan pair, in plan order.
-    ///   - ema: The live-or-EMA analysis of the same plan, when one side alone holds an EMA copy:
+    ///   - comparisons: The alignment's first-stage comparisons.
+    ///   - ema: The live-or-EMA analysis of the same alignment, when one side alone holds an EMA copy:
     ///     a UNet pair that does not match but whose values match the tested side's other weights
     ///     becomes `ema_match` (``emaMatch(_:entry:ema:)``), and no hypothesis is tried on it.
-    public func run(_ first: [TensorComparison], ema: EMAAnalysis? = nil) throws(ComparisonError) -> Result {
-        precondition(first.count == plan.pairs.count, "one first-stage comparison per plan pair")
-        var diagnoses = first.map { $0.baseDiagnosis(expectedReshape: Diagnoser.isExpectedReshape($0.aShape, $0.bShape)) }
+    /// - Throws: ``ComparisonError`` when a follow-up comparison fails, or when `comparisons` is
+    ///   not one per pair of the alignment.
+    public func run(_ comparisons: PairTable<TensorComparison>, ema: EMAAnalysis? = nil) throws(ComparisonError) -> Result {
+        guard comparisons.count == alignment.pairs.count else {
+            throw ComparisonError("internal error: \(comparisons.count) comparisons for an alignment of \(alignment.pairs.count) pairs")
+        }
+        var table = comparisons.mapValues { $0.baseDiagnosis(expectedReshape: Diagnoser.isExpectedReshape($0.aShape, $0.bShape)) }
         if let ema {
-            for entry in ema.entries where entry.pair < diagnoses.count {
-                if let match = Diagnoser.emaMatch(diagnoses[entry.pair], entry: entry, ema: ema) {
-                    diagnoses[entry.pair] = match
+            for entry in ema.entries where table.holds(entry.pair) {
+                if let match = Diagnoser.emaMatch(table[entry.pair], entry: entry, ema: ema) {
+                    table[entry.pair] = match
                 }
             }
         }
-
         // Another model altogether: no per-tensor hypotheses, one finding says it.
         var floatParameters = 0, unrelatedParameters = 0
-        for (c, d) in zip(first, diagnoses) where c.valuesCompared && c.bDType.kind == .floatingPoint {
+        for pair in alignment.pairs {
+            let c = comparisons[pair.id]
+            guard c.valuesCompared && c.bDType.kind == .floatingPoint else { continue }
             floatParameters += c.elementCount
-            if d.verdict == .unrelated { unrelatedParameters += c.elementCount }
+            if table[pair.id].verdict == .unrelated { unrelatedParameters += c.elementCount }
         }
         let anotherModel = floatParameters > 0
             && Double(unrelatedParameters) > DiagnosisThresholds.unrelatedModelShare * Double(floatParameters)
 
-        var planner = FollowUpPlanner(a: a, b: b, plan: plan, first: first, options: options)
+        var planner = FollowUpPlanner(alignment: alignment, first: comparisons, options: options)
         if !anotherModel {
-            for index in plan.pairs.indices where Diagnoser.wantsHypotheses(first[index], diagnoses[index]) {
-                planner.addHypotheses(for: index)
+            for pair in alignment.pairs where Diagnoser.wantsHypotheses(comparisons[pair.id], table[pair.id]) {
+                planner.addHypotheses(for: pair)
             }
         }
         planner.addRenameCandidates()
 
-        let results = try Comparator(a: a, b: b, plan: AlignmentPlan(pairs: planner.pairs, onlyInA: [], onlyInB: []),
-                                     options: options).run()
+        let results = try Comparator(options: options).run(alignment.jobs(planner.proposals))
         let outcome = planner.evaluate(results)
-        for (index, diagnosis) in outcome.pairs { diagnoses[index] = diagnosis }
-        for (index, note) in planner.skipped where diagnoses[index].verdict.isDifference && outcome.pairs[index] == nil {
-            diagnoses[index].evidence += "; \(note)"
+        for (id, diagnosis) in outcome.pairs { table[id] = diagnosis }
+        for (id, note) in planner.skipped where table[id].verdict.isDifference && outcome.pairs[id] == nil {
+            table[id].evidence += "; \(note)"
         }
-        RootCauses.recogniseConventions(first: first, diagnoses: &diagnoses)
-        let findings = RootCauses(a: a, b: b, plan: plan, first: first, diagnoses: diagnoses,
+        // Root causes read one record per pair: the pair, its comparison and its diagnosis.
+        var diagnosed = alignment.pairs.map {
+            RootCauses.Diagnosed(pair: $0, first: comparisons[$0.id], diagnosis: table[$0.id])
+        }
+        RootCauses.recogniseConventions(&diagnosed)
+        let findings = RootCauses(alignment: alignment, pairs: diagnosed,
                                   renamed: outcome.renamed, anotherModel: anotherModel, ema: ema).findings()
-        return Result(pairs: diagnoses, renamed: outcome.renamed, findings: findings,
+        return Result(pairs: try alignmentTable(diagnosed.map(\.diagnosis)), renamed: outcome.renamed, findings: findings,
                       budgetExhausted: planner.budgetExhausted)
+    }
+
+    /// Values in pair order as a table of the alignment's pairs.
+    private func alignmentTable<Value>(_ values: [Value]) throws(ComparisonError) -> PairTable<Value> {
+        do { return try alignment.table(values) } catch { throw ComparisonError(error.description) }
     }
 
     /// The `ema_match` diagnosis of a UNet pair measured against both weights of the tested side,

@@ -2,10 +2,10 @@ import Checkpoints
 
 /// Whether the other side's UNet holds the tested side's EMA weights or its live weights.
 ///
-/// Built from the main comparison and the comparison of its ``EMACounterpart`` plan, run
-/// through the same ``Comparator``: for every main-plan UNet pair that has both, the distance
-/// from the other side's tensor to the tested side's live tensor and to its EMA tensor.
-/// Per-pair entries are indexed by the main plan's pair index, for diagnosis (`ema_match`).
+/// Built from the main comparison and the comparison of its ``EMACounterpart`` jobs, run
+/// through the same ``Comparator``: for every UNet pair of the alignment that has both, the
+/// distance from the other side's tensor to the tested side's live tensor and to its EMA tensor.
+/// Each entry is filed under its pair's ``PairID``, for diagnosis (`ema_match`) and the report.
 ///
 /// Which is closer is decided per tensor by ‖d‖² (the sum of squared differences over finite
 /// elements), so both distances are measured against the same tensor of the other side; equal
@@ -20,8 +20,8 @@ public struct EMAAnalysis: Sendable {
 
     /// One UNet tensor measured against both weights of the tested side.
     public struct Entry: Sendable {
-        /// Index of the pair in the main plan (and in the main comparisons).
-        public var pair: Int
+        /// The alignment pair this entry measures.
+        public var pair: PairID
         /// The pair's report name.
         public var name: String
         /// The other side's tensor against the tested side's live tensor.
@@ -56,7 +56,7 @@ public struct EMAAnalysis: Sendable {
     public let side: EMACounterpart.Side
     /// Whether the main comparison read the tested side's EMA copy (`--ema` for that side).
     public let mainIsEMA: Bool
-    /// One entry per main-plan UNet pair with both weights, in main-plan order.
+    /// One entry per UNet pair with both weights, in pair order.
     public let entries: [Entry]
     /// Totals against the live weights.
     public let live: Tally
@@ -66,46 +66,47 @@ public struct EMAAnalysis: Sendable {
     /// Builds the analysis from the main comparisons and the counterpart's comparisons.
     ///
     /// - Parameters:
-    ///   - counterpart: The counterpart plan of the main plan.
-    ///   - main: One comparison per main-plan pair, in plan order.
-    ///   - other: One comparison per counterpart pair, in counterpart-plan order.
-    public init(counterpart: EMACounterpart, main: [TensorComparison], other: [TensorComparison]) {
+    ///   - counterpart: The counterpart jobs of the alignment.
+    ///   - main: The alignment's comparisons.
+    ///   - other: The counterpart jobs' comparisons, each tagged with the pair it shadows.
+    public init(counterpart: EMACounterpart, main: PairTable<TensorComparison>, other: [Compared<PairID>]) {
         side = counterpart.side
         mainIsEMA = counterpart.mainIsEMA
         var entries: [Entry] = []
-        for (k, index) in counterpart.mainPairs.enumerated() where index < main.count && k < other.count {
-            let (live, ema) = counterpart.mainIsEMA ? (other[k], main[index]) : (main[index], other[k])
-            entries.append(Entry(pair: index, name: main[index].name, live: live, ema: ema,
+        for result in other where main.holds(result.tag) {
+            let shadowed = main[result.tag]
+            let (live, ema) = counterpart.mainIsEMA ? (result.comparison, shadowed) : (shadowed, result.comparison)
+            entries.append(Entry(pair: result.tag, name: shadowed.name, live: live, ema: ema,
                                  closer: EMAAnalysis.closer(live: live, ema: ema)))
         }
-        self.entries = entries
+        self.entries = entries.sorted { $0.pair < $1.pair }
         live = EMAAnalysis.tally(entries, closer: .live, \.live)
         ema = EMAAnalysis.tally(entries, closer: .ema, \.ema)
     }
 
-    /// Runs the counterpart plan through the ``Comparator`` and builds the analysis; nil when
-    /// the question does not arise (see ``EMACounterpart/make(_:_:main:selection:)``).
+    /// Runs the counterpart jobs through the ``Comparator`` and builds the analysis; nil when
+    /// the question does not arise (see ``EMACounterpart/make(_:selection:)``).
     ///
     /// `schemes`, when given, are both sides' schemes as read from their names (``KeyScheme/init(_:)``),
     /// so that they are not read a second time.
-    public static func run(a: Checkpoint, b: Checkpoint, main plan: AlignmentPlan, comparisons: [TensorComparison],
+    public static func run(_ alignment: Alignment, comparisons: PairTable<TensorComparison>,
                            selection: EMASelection, options: ComparisonOptions, schemes: (a: KeyScheme, b: KeyScheme)? = nil,
                            progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(ComparisonError) -> EMAAnalysis? {
-        let (schemeA, schemeB) = schemes ?? (KeyScheme(a), KeyScheme(b))
-        guard let counterpart = EMACounterpart.make(a, scheme: schemeA, b, scheme: schemeB, main: plan, selection: selection),
-              !counterpart.mainPairs.isEmpty else { return nil }
-        let other = try Comparator(a: a, b: b, plan: counterpart.plan, options: options).run(progress: progress)
+        let schemes = schemes ?? (KeyScheme(alignment.a), KeyScheme(alignment.b))
+        guard let counterpart = EMACounterpart.make(alignment, schemes: schemes, selection: selection),
+              !counterpart.jobs.jobs.isEmpty else { return nil }
+        let other = try Comparator(options: options).run(counterpart.jobs, progress: progress)
         return EMAAnalysis(counterpart: counterpart, main: comparisons, other: other)
     }
 
-    /// The entry of a main-plan pair, if that pair was measured against both weights.
-    public func entry(forPair index: Int) -> Entry? {
+    /// The entry of a pair, if that pair was measured against both weights.
+    public func entry(for pair: PairID) -> Entry? {
         var low = 0, high = entries.count
         while low < high {
             let mid = (low + high) / 2
-            if entries[mid].pair < index { low = mid + 1 } else { high = mid }
+            if entries[mid].pair < pair { low = mid + 1 } else { high = mid }
         }
-        return low < entries.count && entries[low].pair == index ? entries[low] : nil
+        return low < entries.count && entries[low].pair == pair ? entries[low] : nil
     }
 
     /// Which weights hold more of the compared parameters closer: `live`, `ema`, or `tie` when

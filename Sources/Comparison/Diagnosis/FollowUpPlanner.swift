@@ -1,39 +1,37 @@
 import Checkpoints
 import Safetensors
 
-/// Builds the follow-up plan of hypotheses for ``Diagnoser`` and reads its results back.
+/// Builds the follow-up jobs of hypotheses for ``Diagnoser`` and reads their results back.
+///
+/// Each job is tagged with the hypothesis it tests, so results are read back by tag.
 struct FollowUpPlanner {
-    let a: Checkpoint
-    let b: Checkpoint
-    let plan: AlignmentPlan
-    let first: [TensorComparison]
+    let alignment: Alignment
+    /// The first-stage comparisons.
+    let first: PairTable<TensorComparison>
     let options: ComparisonOptions
 
     /// What one follow-up pair tests.
-    enum Hypothesis {
+    enum Hypothesis: Sendable {
         /// The pair read in the other orientation.
-        case transposed(pair: Int)
+        case transposed(pair: PairID)
         /// B's row block `bBlock` of `blocks` against A's row block `aBlock`.
-        case block(pair: Int, blocks: Int, aBlock: Int, bBlock: Int)
+        case block(pair: PairID, blocks: Int, aBlock: Int, bBlock: Int)
         /// B's view of the pair against another A view.
-        case swapped(pair: Int, candidate: TensorView)
-        /// A leftover of B against a leftover of A (indices into the plan's leftover lists).
+        case swapped(pair: PairID, candidate: TensorRef<SideA>)
+        /// A leftover of B against a leftover of A (indices into the alignment's leftover lists).
         case renamed(aLeftover: Int, bLeftover: Int)
     }
 
-    /// The follow-up pairs and what each tests, in the same order.
-    private(set) var pairs: [AlignedPair] = []
-    private(set) var hypotheses: [Hypothesis] = []
+    /// The follow-up pairs, each with what it tests.
+    private(set) var proposals: [(tag: Hypothesis, proposal: Alignment.Proposal)] = []
     /// Hypotheses not tried, by pair, with the reason.
-    private(set) var skipped: [Int: String] = [:]
+    private(set) var skipped: [PairID: String] = [:]
     private(set) var budgetExhausted = false
     /// Elements the follow-ups may read per side.
     private var budget: Int
 
-    init(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan, first: [TensorComparison], options: ComparisonOptions) {
-        self.a = a
-        self.b = b
-        self.plan = plan
+    init(alignment: Alignment, first: PairTable<TensorComparison>, options: ComparisonOptions) {
+        self.alignment = alignment
         self.first = first
         self.options = options
         let differing = first.reduce(0) { $0 + ($1.verdict == .identical || $1.verdict == .withinTolerance ? 0 : max($1.elementCount, $1.aShape.reduce(1, *))) }
@@ -41,7 +39,7 @@ struct FollowUpPlanner {
     }
 
     /// Takes `elements` from the budget, or notes that it ran out.
-    private mutating func spend(_ elements: Int, pair: Int?) -> Bool {
+    private mutating func spend(_ elements: Int, pair: PairID?) -> Bool {
         guard elements <= budget else {
             budgetExhausted = true
             if let pair { skipped[pair] = "some hypotheses not tried: the diagnosis budget ran out" }
@@ -51,14 +49,13 @@ struct FollowUpPlanner {
         return true
     }
 
-    private mutating func add(_ pair: AlignedPair, _ hypothesis: Hypothesis) {
-        pairs.append(pair)
-        hypotheses.append(hypothesis)
+    private mutating func add(_ proposal: Alignment.Proposal, _ hypothesis: Hypothesis) {
+        proposals.append((hypothesis, proposal))
     }
 
-    /// Adds the transposed, permuted and swapped hypotheses for plan pair `index`.
-    mutating func addHypotheses(for index: Int) {
-        let pair = plan.pairs[index]
+    /// Adds the transposed, permuted and swapped hypotheses for `pair`.
+    mutating func addHypotheses(for pair: AlignedPair) {
+        let index = pair.id
         let c = first[index]
         let elements = c.aShape.reduce(1, *)
         guard elements > 0 else { return }
@@ -75,7 +72,8 @@ struct FollowUpPlanner {
                 if other == .transpose && elements > options.transposeLimit {
                     skipped[index] = "transpose not checked: \(elements) elements are above the limit of \(options.transposeLimit)"
                 } else if spend(elements, pair: index) {
-                    add(AlignedPair(name: pair.name, component: pair.component, a: pair.a, b: pair.b, transform: other),
+                    add(Alignment.Proposal(name: pair.name, component: pair.component, a: pair.a, b: pair.b,
+                                           transposed: other == .transpose),
                         .transposed(pair: index))
                 }
             }
@@ -89,9 +87,9 @@ struct FollowUpPlanner {
             let baseA = pair.a.rows?.lowerBound ?? 0, baseB = pair.b.rows?.lowerBound ?? 0
             for bBlock in 0..<blocks {
                 for aBlock in 0..<blocks {
-                    let viewA = TensorView(tensor: pair.a.tensor, rows: (baseA + aBlock * height)..<(baseA + (aBlock + 1) * height))
-                    let viewB = TensorView(tensor: pair.b.tensor, rows: (baseB + bBlock * height)..<(baseB + (bBlock + 1) * height))
-                    add(AlignedPair(name: pair.name, component: pair.component, a: viewA, b: viewB),
+                    let viewA = pair.a.with(rows: (baseA + aBlock * height)..<(baseA + (aBlock + 1) * height))
+                    let viewB = pair.b.with(rows: (baseB + bBlock * height)..<(baseB + (bBlock + 1) * height))
+                    add(Alignment.Proposal(name: pair.name, component: pair.component, a: viewA, b: viewB),
                         .block(pair: index, blocks: blocks, aBlock: aBlock, bBlock: bBlock))
                 }
             }
@@ -99,47 +97,46 @@ struct FollowUpPlanner {
 
         // Swapped: other A views of the same shape, nearest Σa² first.
         guard c.bDType.kind == .floatingPoint, c.sumSquaresB > 0 else { return }
-        var known: [(view: TensorView, distance: Double)] = []
-        var unknown: [(view: TensorView, order: Int)] = []
-        var seen = Set<TensorView>([pair.a])
-        for (j, other) in plan.pairs.enumerated() where j != index && seen.insert(other.a).inserted {
-            let o = first[j]
+        var known: [(view: TensorRef<SideA>, distance: Double)] = []
+        var unknown: [(view: TensorRef<SideA>, order: Int)] = []
+        var seen = Set<TensorRef<SideA>>([pair.a])
+        for other in alignment.pairs where other.id != index && seen.insert(other.a).inserted {
+            let o = first[other.id]
             guard o.aShape == c.bShape, o.aDType.kind == .floatingPoint else { continue }
             if o.valuesCompared && !o.identical {
                 let distance = abs(o.sumSquaresA - c.sumSquaresB) / max(o.sumSquaresA, c.sumSquaresB)
                 if distance <= DiagnosisThresholds.swapNormDistance { known.append((other.a, distance)) }
             } else {
-                unknown.append((other.a, abs(j - index)))
+                unknown.append((other.a, abs(other.id.index - index.index)))
             }
         }
         var candidates = known.sorted { $0.distance < $1.distance }.map(\.view)
         if candidates.isEmpty { candidates = unknown.sorted { $0.order < $1.order }.map(\.view) }
         for candidate in candidates.prefix(DiagnosisThresholds.swapCandidates) {
             guard spend(elements, pair: index) else { break }
-            add(AlignedPair(name: pair.name, component: pair.component, a: candidate, b: pair.b),
+            add(Alignment.Proposal(name: pair.name, component: pair.component, a: candidate, b: pair.b),
                 .swapped(pair: index, candidate: candidate))
         }
     }
 
     /// Whether a leftover may be a renamed weight (a real gap or an unknown key).
-    private static func renameable(_ leftover: Leftover) -> Bool {
+    private static func renameable<Side>(_ leftover: Leftover<Side>) -> Bool {
         leftover.kind == .weight || leftover.kind == .unknown
     }
 
     /// Adds, for each unaligned weight of B, the unaligned weights of A with the same squeezed shape.
     mutating func addRenameCandidates() {
-        for (jb, lb) in plan.onlyInB.enumerated() where Self.renameable(lb) {
-            let tb = b.tensors[lb.tensor].info
+        for (jb, lb) in alignment.onlyInB.enumerated() where Self.renameable(lb) {
+            let tb = alignment.tensor(lb.ref).info
             guard tb.elementCount > 0 else { continue }
             var taken = 0
-            for (ja, la) in plan.onlyInA.enumerated() where Self.renameable(la) {
-                let ta = a.tensors[la.tensor].info
+            for (ja, la) in alignment.onlyInA.enumerated() where Self.renameable(la) {
+                let ta = alignment.tensor(la.ref).info
                 guard ta.elementCount == tb.elementCount, squeezed(ta.shape) == squeezed(tb.shape),
                       (ta.dtype.kind == .floatingPoint) == (tb.dtype.kind == .floatingPoint) else { continue }
                 guard taken < DiagnosisThresholds.renameCandidates, spend(ta.elementCount, pair: nil) else { break }
                 taken += 1
-                add(AlignedPair(name: b.tensors[lb.tensor].name, component: lb.component,
-                                a: TensorView(tensor: la.tensor), b: TensorView(tensor: lb.tensor)),
+                add(Alignment.Proposal(name: alignment.tensor(lb.ref).name, component: lb.component, a: la.ref, b: lb.ref),
                     .renamed(aLeftover: ja, bLeftover: jb))
             }
         }
@@ -147,19 +144,20 @@ struct FollowUpPlanner {
 
     /// What the follow-up results confirm.
     struct Outcome {
-        /// New diagnoses by plan pair index.
-        var pairs: [Int: PairDiagnosis] = [:]
+        /// New diagnoses by pair.
+        var pairs: [PairID: PairDiagnosis] = [:]
         var renamed: [Diagnoser.Rename] = []
     }
 
-    /// Reads the results (one per follow-up pair) back into diagnoses.
-    func evaluate(_ results: [TensorComparison]) -> Outcome {
+    /// Reads the results (one per follow-up job, tagged with its hypothesis) back into diagnoses.
+    func evaluate(_ results: [Compared<Hypothesis>]) -> Outcome {
         var outcome = Outcome()
-        var swaps: [Int: (candidate: TensorView, result: TensorComparison)] = [:]
-        var transposes: [Int: TensorComparison] = [:]
+        var swaps: [PairID: (candidate: TensorRef<SideA>, result: TensorComparison)] = [:]
+        var transposes: [PairID: TensorComparison] = [:]
         var renameMatches: [(aLeftover: Int, bLeftover: Int, result: TensorComparison)] = []
-        for (hypothesis, result) in zip(hypotheses, results) {
-            switch hypothesis {
+        for compared in results {
+            let result = compared.comparison
+            switch compared.tag {
             case .transposed(let pair):
                 if result.valuesMatch { transposes[pair] = result }
             case .block:
@@ -171,10 +169,11 @@ struct FollowUpPlanner {
             }
         }
         // Block results per pair and block count (thirds first, then halves).
-        var permutations: [Int: (blocks: Int, order: [Int])] = [:]
-        var byPairBlocks: [Int: [Int: [[Bool]]]] = [:]
-        for (hypothesis, result) in zip(hypotheses, results) {
-            guard case .block(let pair, let blocks, let aBlock, let bBlock) = hypothesis else { continue }
+        var permutations: [PairID: (blocks: Int, order: [Int])] = [:]
+        var byPairBlocks: [PairID: [Int: [[Bool]]]] = [:]
+        for compared in results {
+            guard case .block(let pair, let blocks, let aBlock, let bBlock) = compared.tag else { continue }
+            let result = compared.comparison
             var tables = byPairBlocks[pair] ?? [:]
             var table = tables[blocks] ?? Array(repeating: Array(repeating: false, count: blocks), count: blocks)
             table[bBlock][aBlock] = result.valuesMatch
@@ -189,7 +188,7 @@ struct FollowUpPlanner {
             }
         }
 
-        for index in plan.pairs.indices {
+        for index in alignment.pairs.map(\.id) {
             let c = first[index]
             if let t = transposes[index] {
                 let expected = c.transform == .transpose
@@ -205,8 +204,8 @@ struct FollowUpPlanner {
                                                      evidence: "B's \(p.blocks) row blocks hold A's blocks in the order [\(p.order.map(String.init).joined(separator: ", "))] (\(text)) of \(c.aShape.first ?? 0) rows",
                                                      permutation: p.order)
             } else if let s = swaps[index] {
-                let source = a.tensors[s.candidate.tensor].name + (s.candidate.rows.map { " rows \($0.lowerBound)..<\($0.upperBound)" } ?? "")
-                let sourceName = plan.pairs.first { $0.a == s.candidate }?.name ?? source
+                let source = alignment.tensor(s.candidate).name + (s.candidate.rows.map { " rows \($0.lowerBound)..<\($0.upperBound)" } ?? "")
+                let sourceName = alignment.pairs.first { $0.a == s.candidate }?.name ?? source
                 outcome.pairs[index] = PairDiagnosis(verdict: .swapped,
                                                      evidence: "B's \(c.bName) holds A's \(source) (\(s.result.baseDiagnosis(expectedReshape: true).verdict.rawValue))",
                                                      holds: sourceName)
@@ -217,12 +216,12 @@ struct FollowUpPlanner {
         for match in renameMatches where !usedA.contains(match.aLeftover) && !usedB.contains(match.bLeftover) {
             usedA.insert(match.aLeftover)
             usedB.insert(match.bLeftover)
-            let la = plan.onlyInA[match.aLeftover], lb = plan.onlyInB[match.bLeftover]
+            let la = alignment.onlyInA[match.aLeftover], lb = alignment.onlyInB[match.bLeftover]
             let diagnosis = match.result.baseDiagnosis(expectedReshape: true)
-            outcome.renamed.append(Diagnoser.Rename(a: la.tensor, b: lb.tensor, component: lb.component,
+            outcome.renamed.append(Diagnoser.Rename(a: la.ref, b: lb.ref, component: lb.component,
                                                     comparison: match.result, diagnosis: diagnosis))
         }
-        outcome.renamed.sort { $0.b < $1.b }
+        outcome.renamed.sort { $0.b.tensor < $1.b.tensor }
         return outcome
     }
 

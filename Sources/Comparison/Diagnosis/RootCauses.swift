@@ -11,11 +11,16 @@ import Safetensors
 /// casts, then the remaining verdicts grouped by verdict and component, then renames and
 /// missing weights. Findings are ranked by the parameters they touch, then by severity.
 struct RootCauses {
-    let a: Checkpoint
-    let b: Checkpoint
-    let plan: AlignmentPlan
-    let first: [TensorComparison]
-    let diagnoses: [PairDiagnosis]
+    /// One pair as root-cause analysis reads it: its first-stage comparison and its diagnosis.
+    struct Diagnosed {
+        let pair: AlignedPair
+        let first: TensorComparison
+        var diagnosis: PairDiagnosis
+    }
+
+    let alignment: Alignment
+    /// Every pair of the alignment with its results, in pair order (members of a finding are positions here).
+    let pairs: [Diagnosed]
     let renamed: [Diagnoser.Rename]
     let anotherModel: Bool
     /// The live-or-EMA analysis the `ema_match` verdicts came from, if any.
@@ -39,15 +44,16 @@ struct RootCauses {
 
     /// Marks pairs a harmless known convention explains (a `logit_scale` placeholder): their
     /// verdict stays, but they no longer count as differences.
-    static func recogniseConventions(first: [TensorComparison], diagnoses: inout [PairDiagnosis]) {
-        for (index, c) in first.enumerated() where diagnoses[index].verdict.isDifference {
+    static func recogniseConventions(_ pairs: inout [Diagnosed]) {
+        for index in pairs.indices where pairs[index].diagnosis.verdict.isDifference {
+            let c = pairs[index].first
             guard endsWith(c.aName, logitScale) || endsWith(c.bName, logitScale), c.elementCount == 1,
                   c.valuesCompared, c.finitePairs == 1 else { continue }
             let valueA = c.sumSquaresA.squareRoot(), valueB = c.sumSquaresB.squareRoot()
             let known = { (v: Double) in knownLogitScales.contains { abs(v - $0) <= 1e-3 * $0 } }
             if known(valueA) && known(valueB) && c.sumProducts > 0 {
-                diagnoses[index].convention = "logit_scale_placeholder"
-                diagnoses[index].evidence += "; logit_scale \(short(valueA)) in A and \(short(valueB)) in B are known writer values (unused for diffusion)"
+                pairs[index].diagnosis.convention = "logit_scale_placeholder"
+                pairs[index].diagnosis.evidence += "; logit_scale \(short(valueA)) in A and \(short(valueB)) in B are known writer values (unused for diffusion)"
             }
         }
     }
@@ -66,8 +72,8 @@ struct RootCauses {
 
         // Conventions by name.
         var orientation: [Int] = [], placeholders: [Int] = [], positionCasts: [Int] = []
-        for (index, c) in first.enumerated() {
-            let d = diagnoses[index]
+        for (index, c) in pairs.lazy.map(\.first).enumerated() {
+            let d = pairs[index].diagnosis
             if d.verdict == .transposed && (Self.endsWith(c.aName, Self.textProjection) || Self.endsWith(c.bName, Self.textProjection)) {
                 orientation.append(index)
             } else if d.convention == "logit_scale_placeholder" {
@@ -77,7 +83,7 @@ struct RootCauses {
             }
         }
         if !orientation.isEmpty {
-            let expected = orientation.allSatisfy { first[$0].transform == .transpose }
+            let expected = orientation.allSatisfy { pairs[$0].first.transform == .transpose }
             let message = expected
                 ? "text_projection kept in the HF (nn.Linear) orientation in B's OpenCLIP layout (OneTrainer/kohya convention); diffusers and ComfyUI transpose it"
                 : "text_projection transposed between A and B: one follows OneTrainer/kohya (untransposed), the other diffusers/ComfyUI"
@@ -90,17 +96,17 @@ struct RootCauses {
             claimed.formUnion(placeholders)
         }
         if !positionCasts.isEmpty {
-            let c = first[positionCasts[0]]
+            let c = pairs[positionCasts[0]].first
             findings.append(finding("position_ids_cast", .info, positionCasts,
                                     "position_ids stored as \(c.bDType.name) in B and \(c.aDType.name) in A with equal values (a writer that casts every tensor)"))
             claimed.formUnion(positionCasts)
         }
 
         // One side's UNet holds the tested side's other weights (EMA copy, or live under --ema).
-        let emaMatches = first.indices.filter { !claimed.contains($0) && diagnoses[$0].verdict == .emaMatch }
+        let emaMatches = pairs.indices.filter { !claimed.contains($0) && pairs[$0].diagnosis.verdict == .emaMatch }
         if !emaMatches.isEmpty, let ema {
-            let unetPairs = first.indices.filter { first[$0].component == .unet }.count
-            let parameters = emaMatches.reduce(0) { $0 + max(first[$1].elementCount, first[$1].aShape.reduce(1, *)) }
+            let unetPairs = pairs.indices.filter { pairs[$0].first.component == .unet }.count
+            let parameters = emaMatches.reduce(0) { $0 + max(pairs[$1].first.elementCount, pairs[$1].first.aShape.reduce(1, *)) }
             findings.append(finding("ema_weights", .warning, emaMatches,
                                     Self.emaMessage(ema, tensors: emaMatches.count, of: unetPairs, parameters: parameters)))
             claimed.formUnion(emaMatches)
@@ -109,19 +115,19 @@ struct RootCauses {
         // Whole-component casts: exact casts (and matching non-exact casts) by component and dtypes.
         var casts: [String: [Int]] = [:]
         var castOrder: [String] = []
-        for (index, c) in first.enumerated() where !claimed.contains(index) && c.aDType != c.bDType {
-            let v = diagnoses[index].verdict
+        for (index, c) in pairs.lazy.map(\.first).enumerated() where !claimed.contains(index) && c.aDType != c.bDType {
+            let v = pairs[index].diagnosis.verdict
             guard v == .exactCast || v == .withinTolerance else { continue }
             let key = "\(c.component.rawValue)|\(c.aDType.name)|\(c.bDType.name)"
             if casts[key] == nil { castOrder.append(key) }
             casts[key, default: []].append(index)
         }
         for key in castOrder {
-            guard let members = casts[key], let c = members.first.map({ first[$0] }) else { continue }
-            let componentPairs = first.indices.filter { first[$0].component == c.component }.count
-            let exact = members.filter { diagnoses[$0].verdict == .exactCast }.count
+            guard let members = casts[key], let c = members.first.map({ pairs[$0].first }) else { continue }
+            let componentPairs = pairs.indices.filter { pairs[$0].first.component == c.component }.count
+            let exact = members.filter { pairs[$0].diagnosis.verdict == .exactCast }.count
             let scope = members.count == componentPairs ? "all \(members.count) tensors" : "\(members.count) of \(componentPairs) tensors"
-            let unchecked = members.filter { diagnoses[$0].verdict != .exactCast && first[$0].castTarget == nil }.count
+            let unchecked = members.filter { pairs[$0].diagnosis.verdict != .exactCast && pairs[$0].first.castTarget == nil }.count
             let rounded = members.count - exact - unchecked
             var parts = ["\(exact) exact casts"]
             if rounded > 0 { parts.append("\(rounded) within tolerance but rounded otherwise") }
@@ -135,13 +141,13 @@ struct RootCauses {
         // Everything else that is not plainly equal, by verdict and component.
         var groups: [String: [Int]] = [:]
         var order: [String] = []
-        for (index, c) in first.enumerated() where !claimed.contains(index) {
-            let v = diagnoses[index].verdict
+        for (index, c) in pairs.lazy.map(\.first).enumerated() where !claimed.contains(index) {
+            let v = pairs[index].diagnosis.verdict
             if v == .identical || v == .exactCast { continue }
             if v == .withinTolerance && c.aDType == c.bDType { continue }
             if v == .swapped {
                 findings.append(finding("swapped", .error, [index],
-                                        "B's \(c.bName) holds A's \(diagnoses[index].holds ?? "other tensor") instead of its own values"))
+                                        "B's \(c.bName) holds A's \(pairs[index].diagnosis.holds ?? "other tensor") instead of its own values"))
                 continue
             }
             let key = v == .unrelated && anotherModel ? "another_model" : "\(v.rawValue)|\(c.component.rawValue)"
@@ -150,9 +156,9 @@ struct RootCauses {
         }
         for key in order {
             guard let members = groups[key], let head = members.first else { continue }
-            let c = first[head]
+            let c = pairs[head].first
             let component = c.component.displayName
-            let verdict = diagnoses[head].verdict
+            let verdict = pairs[head].diagnosis.verdict
             let n = members.count
             let plural = n == 1 ? "tensor" : "tensors"
             if key == "another_model" {
@@ -164,27 +170,27 @@ struct RootCauses {
             case .transposed:
                 findings.append(finding("transposed", .error, members, "\(n) \(component) \(plural) transposed (B = Aᵀ)"))
             case .permuted:
-                let orders = Set(members.compactMap { diagnoses[$0].permutation.map { $0.map(String.init).joined(separator: ",") } })
+                let orders = Set(members.compactMap { pairs[$0].diagnosis.permutation.map { $0.map(String.init).joined(separator: ",") } })
                 findings.append(finding("permuted", .error, members,
                                         "\(n) \(component) \(plural) with row blocks reordered (order [\(orders.sorted().joined(separator: "] / ["))]): q/k/v or scale/shift in another order"))
             case .scaled:
-                let scales = members.compactMap { diagnoses[$0].scale }
+                let scales = members.compactMap { pairs[$0].diagnosis.scale }
                 let same = scales.allSatisfy { abs($0 - scales[0]) <= 1e-3 * abs(scales[0]) }
                 let text = same && !scales.isEmpty ? "by \(short(scales[0]))" : "by factors from \(short(scales.min() ?? 0)) to \(short(scales.max() ?? 0))"
                 findings.append(finding("scaled", .error, members, "\(n) \(component) \(plural) scaled \(text) (B ≈ c·A)"))
             case .castDamage:
-                let overflow = members.reduce(0) { $0 + first[$1].castOverflow }
-                let flushed = members.reduce(0) { $0 + first[$1].castFlushed }
-                let nan = members.reduce(0) { $0 + first[$1].castNaN }
+                let overflow = members.reduce(0) { $0 + pairs[$1].first.castOverflow }
+                let flushed = members.reduce(0) { $0 + pairs[$1].first.castFlushed }
+                let nan = members.reduce(0) { $0 + pairs[$1].first.castNaN }
                 findings.append(finding("cast_damage", .error, members,
                                         "\(n) \(component) \(plural) damaged by the cast \(c.aDType.name)→\(c.bDType.name): \(overflow) values overflowed to ±Inf, \(flushed) flushed to zero, \(nan) became NaN"))
             case .nonfinite:
-                let count = members.reduce(0) { $0 + first[$1].newNonFinite }
+                let count = members.reduce(0) { $0 + pairs[$1].first.newNonFinite }
                 findings.append(finding("nonfinite", .error, members, "\(n) \(component) \(plural) with \(count) NaN/Inf values in B where A is finite (not a cast overflow)"))
             case .unrelated:
                 findings.append(finding("unrelated", .error, members, "\(n) \(component) \(plural) unrelated to A's values (|cosine| near 0)"))
             case .drifted:
-                let cosines = members.map { first[$0].cosine }
+                let cosines = members.map { pairs[$0].first.cosine }
                 findings.append(finding("drifted", .error, members,
                                         "\(n) \(component) \(plural) correlated but changed beyond casts (cosine \(short(cosines.min() ?? 0)) to \(short(cosines.max() ?? 0))): further training, a merge or another model"))
             case .reshaped:
@@ -229,27 +235,31 @@ struct RootCauses {
         return "\(holder)'s UNet holds \(tested)'s EMA weights, not \(whose) live weights (\(scope)): \(choice) compares the matching copies"
     }
 
-    /// A finding over plan pairs.
+    /// A finding over pairs of the alignment (by position).
     private func finding(_ kind: String, _ severity: Finding.Severity, _ members: [Int], _ message: String) -> Finding {
-        Finding(kind: kind, severity: severity, tensors: members.map { plan.pairs[$0].name },
-                parameters: members.reduce(0) { $0 + max(first[$1].elementCount, first[$1].aShape.reduce(1, *)) },
+        Finding(kind: kind, severity: severity, tensors: members.map { pairs[$0].pair.name },
+                parameters: members.reduce(0) { $0 + max(pairs[$1].first.elementCount, pairs[$1].first.aShape.reduce(1, *)) },
                 message: message)
     }
 
     private func renamedFindings() -> [Finding] {
         renamed.map { r in
-            let nameA = a.tensors[r.a].name, nameB = b.tensors[r.b].name
-            return Finding(kind: "renamed", severity: .warning, tensors: [nameB], parameters: a.tensors[r.a].info.elementCount,
+            let nameA = alignment.tensor(r.a).name, nameB = alignment.tensor(r.b).name
+            return Finding(kind: "renamed", severity: .warning, tensors: [nameB], parameters: alignment.tensor(r.a).info.elementCount,
                            message: "B's \(nameB) holds A's \(nameA) (\(r.diagnosis.verdict.rawValue)): a rename no mapping rule knows")
         }
     }
 
     /// Leftovers not explained by a rename, grouped by class, side and component.
     private func leftoverFindings() -> [Finding] {
-        let renamedA = Set(renamed.map(\.a)), renamedB = Set(renamed.map(\.b))
+        typealias Entry = (tensor: Int, component: Component, kind: LeftoverClass)
+        let sides: [(String, [Entry], Checkpoint, Set<Int>)] = [
+            ("A", alignment.onlyInA.map { ($0.tensor, $0.component, $0.kind) }, alignment.a, Set(renamed.map(\.a.tensor))),
+            ("B", alignment.onlyInB.map { ($0.tensor, $0.component, $0.kind) }, alignment.b, Set(renamed.map(\.b.tensor))),
+        ]
         var findings: [Finding] = []
-        for (side, list, checkpoint, renamedSet) in [("A", plan.onlyInA, a, renamedA), ("B", plan.onlyInB, b, renamedB)] {
-            var groups: [String: [Leftover]] = [:]
+        for (side, list, checkpoint, renamedSet) in sides {
+            var groups: [String: [Entry]] = [:]
             var order: [String] = []
             for leftover in list where !renamedSet.contains(leftover.tensor) {
                 let name = checkpoint.tensors[leftover.tensor].name

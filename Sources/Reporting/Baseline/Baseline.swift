@@ -114,15 +114,16 @@ extension Baseline {
         policy = report.policy
         self.slack = slack
         components = report.components.map {
-            Coverage(component: $0.component, alignedShareA: $0.alignedShareA, alignedShareB: $0.alignedShareB)
+            Coverage(component: $0.component.rawValue, alignedShareA: $0.alignedShareA, alignedShareB: $0.alignedShareB)
         }
         tensors = report.tensors.map {
-            Tensor(name: $0.name, component: $0.component, aDType: $0.aDType, bDType: $0.bDType, verdict: $0.verdict,
+            Tensor(name: $0.name, component: $0.component.rawValue, aDType: $0.aDType.name, bDType: $0.bDType.name,
+                   verdict: $0.verdict.rawValue,
                    maxAbs: $0.maxAbs, relL2: $0.relL2, mismatched: $0.mismatched, newNonfinite: $0.newNonfinite,
                    convention: $0.convention)
         }
-        onlyInA = report.onlyInA.map { Key(name: $0.name, component: $0.component, class: $0.class) }
-        onlyInB = report.onlyInB.map { Key(name: $0.name, component: $0.component, class: $0.class) }
+        onlyInA = report.onlyInA.map { Key(name: $0.name, component: $0.component.rawValue, class: $0.class.rawValue) }
+        onlyInB = report.onlyInB.map { Key(name: $0.name, component: $0.component.rawValue, class: $0.class.rawValue) }
         findings = report.findings
     }
 

@@ -42,8 +42,8 @@ public struct BaselineOutcome: Sendable, Codable, Equatable {
     }
 }
 
-extension ComparisonReport {
-    /// Holds the report against `baseline`; the gate then fails only on regressions.
+extension BaselineOutcome {
+    /// Holds `report` against `baseline` (the gate then fails only on regressions; see ``GateOutcome``).
     ///
     /// Rules (pairs matched by report name, keys by name, findings by kind and tensor set):
     /// - a pair regresses when its `max_abs` or `rel_l2` exceeds the baseline's beyond the slack, when its
@@ -54,7 +54,8 @@ extension ComparisonReport {
     /// - a baseline pair that is no longer compared nor listed as missing regresses (`gone`);
     /// - a finding of severity `warning` or `error` the baseline lacks regresses (`finding`);
     /// - the reverse of each is an improvement; a new `info` finding is a note.
-    public mutating func apply(_ baseline: Baseline, path: String) {
+    public init(holding report: ComparisonReport, against baseline: Baseline, path: String) {
+        let tensors = report.tensors, onlyInA = report.onlyInA, onlyInB = report.onlyInB, findings = report.findings
         var regressions: [BaselineOutcome.Change] = [], improvements: [BaselineOutcome.Change] = []
         var notes: [BaselineOutcome.Change] = []
         let slack = baseline.slack
@@ -62,13 +63,13 @@ extension ComparisonReport {
         func isDifference(_ verdict: String, _ convention: String?) -> Bool {
             convention == nil && (Verdict(rawValue: verdict)?.isDifference ?? true)
         }
-        func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: TensorEntry) {
+        func metric(_ kind: String, _ now: ReportNumber?, _ before: ReportNumber?, floor: Double, _ t: ComparisonReport.TensorEntry) {
             guard let now = now?.value, let before = before?.value else { return }
             let text = "\(kind) \(formatSignificant(before, digits: 3)) → \(formatSignificant(now, digits: 3))"
             if now.isNaN && !before.isNaN || now > before * (1 + slack.relative) + floor {
-                regressions.append(.init(kind: kind, name: t.name, component: t.component, message: "\(t.name): \(text)"))
+                regressions.append(.init(kind: kind, name: t.name, component: t.component.rawValue, message: "\(t.name): \(text)"))
             } else if before.isNaN && !now.isNaN || now * (1 + slack.relative) + floor < before {
-                improvements.append(.init(kind: kind, name: t.name, component: t.component, message: "\(t.name): \(text)"))
+                improvements.append(.init(kind: kind, name: t.name, component: t.component.rawValue, message: "\(t.name): \(text)"))
             }
         }
         var compared = Set<String>()
@@ -77,31 +78,36 @@ extension ComparisonReport {
             guard let old = known[t.name] else { continue }
             metric("max_abs", t.maxAbs, old.maxAbs, floor: slack.maxAbsFloor, t)
             metric("rel_l2", t.relL2, old.relL2, floor: slack.relL2Floor, t)
-            if isDifference(t.verdict, t.convention) && !isDifference(old.verdict, old.convention) {
-                regressions.append(.init(kind: "verdict", name: t.name, component: t.component,
-                                         message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
-            } else if !isDifference(t.verdict, t.convention) && isDifference(old.verdict, old.convention) {
-                improvements.append(.init(kind: "verdict", name: t.name, component: t.component,
-                                          message: "\(t.name): verdict \(old.verdict) → \(t.verdict)"))
+            if isDifference(t.verdict.rawValue, t.convention) && !isDifference(old.verdict, old.convention) {
+                regressions.append(.init(kind: "verdict", name: t.name, component: t.component.rawValue,
+                                         message: "\(t.name): verdict \(old.verdict) → \(t.verdict.rawValue)"))
+            } else if !isDifference(t.verdict.rawValue, t.convention) && isDifference(old.verdict, old.convention) {
+                improvements.append(.init(kind: "verdict", name: t.name, component: t.component.rawValue,
+                                          message: "\(t.name): verdict \(old.verdict) → \(t.verdict.rawValue)"))
             }
             let newNow = t.newNonfinite ?? 0, newBefore = old.newNonfinite ?? 0
             if newNow > newBefore {
-                regressions.append(.init(kind: "nonfinite", name: t.name, component: t.component,
+                regressions.append(.init(kind: "nonfinite", name: t.name, component: t.component.rawValue,
                                          message: "\(t.name): values finite in A but NaN/Inf in B: \(newBefore) → \(newNow)"))
             } else if newNow < newBefore {
-                improvements.append(.init(kind: "nonfinite", name: t.name, component: t.component,
+                improvements.append(.init(kind: "nonfinite", name: t.name, component: t.component.rawValue,
                                           message: "\(t.name): values finite in A but NaN/Inf in B: \(newBefore) → \(newNow)"))
             }
-            if t.aDType != t.bDType && (t.aDType, t.bDType) != (old.aDType, old.bDType) {
-                regressions.append(.init(kind: "dtype", name: t.name, component: t.component,
-                                         message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(t.aDType)/\(t.bDType)"))
-            } else if t.aDType == t.bDType && old.aDType != old.bDType {
-                improvements.append(.init(kind: "dtype", name: t.name, component: t.component,
-                                          message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(t.aDType)/\(t.bDType)"))
+            let (aDType, bDType) = (t.aDType.name, t.bDType.name)
+            if aDType != bDType && (aDType, bDType) != (old.aDType, old.bDType) {
+                regressions.append(.init(kind: "dtype", name: t.name, component: t.component.rawValue,
+                                         message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(aDType)/\(bDType)"))
+            } else if aDType == bDType && old.aDType != old.bDType {
+                improvements.append(.init(kind: "dtype", name: t.name, component: t.component.rawValue,
+                                          message: "\(t.name): dtypes \(old.aDType)/\(old.bDType) → \(aDType)/\(bDType)"))
             }
         }
         let counted: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue, LeftoverClass.ema.rawValue]
-        for (kind, now, before, side) in [("missing", onlyInA, baseline.onlyInA, "B lacks"), ("extra", onlyInB, baseline.onlyInB, "A lacks")] {
+        // This run's leftovers as the baseline states its keys (strings: a baseline may come from another version).
+        func keys(_ entries: [ComparisonReport.LeftoverEntry]) -> [Baseline.Key] {
+            entries.map { Baseline.Key(name: $0.name, component: $0.component.rawValue, class: $0.class.rawValue) }
+        }
+        for (kind, now, before, side) in [("missing", keys(onlyInA), baseline.onlyInA, "B lacks"), ("extra", keys(onlyInB), baseline.onlyInB, "A lacks")] {
             let nowNames = Set(now.filter { counted.contains($0.class) }.map(\.name))
             let beforeNames = Set(before.filter { counted.contains($0.class) }.map(\.name))
             for entry in now where counted.contains(entry.class) && !beforeNames.contains(entry.name) {
@@ -121,25 +127,23 @@ extension ComparisonReport {
         func key(_ f: Finding) -> String { f.kind + "\u{0}" + f.tensors.sorted().joined(separator: "\u{0}") }
         let knownFindings = Set(baseline.findings.map(key)), nowFindings = Set(findings.map(key))
         for f in findings where !knownFindings.contains(key(f)) {
-            let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: findingComponent(f),
+            let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: report.findingComponent(f),
                                                 message: "new finding (\(f.severity.rawValue)): \(f.message)")
             if f.severity >= .warning { regressions.append(change) } else { notes.append(change) }
         }
         for f in baseline.findings where !nowFindings.contains(key(f)) {
-            improvements.append(.init(kind: "finding", name: f.kind, component: findingComponent(f),
+            improvements.append(.init(kind: "finding", name: f.kind, component: report.findingComponent(f),
                                       message: "finding gone: \(f.message)"))
         }
-        self.baseline = BaselineOutcome(path: path, slack: slack, regressions: regressions,
-                                        improvements: improvements, notes: notes)
-        gate.mode = "baseline"
-        gate.failed = !regressions.isEmpty
-        summary.exitCode = regressions.isEmpty ? 0 : 1
+        self.init(path: path, slack: slack, regressions: regressions, improvements: improvements, notes: notes)
     }
+}
 
+extension ComparisonReport {
     /// The component of a finding's first tensor that the report knows, else `other`.
     func findingComponent(_ finding: Finding) -> String {
         for name in finding.tensors {
-            if let entry = tensors.first(where: { $0.name == name }) { return entry.component }
+            if let entry = tensors.first(where: { $0.name == name }) { return entry.component.rawValue }
         }
         return Component.other.rawValue
     }

@@ -15,7 +15,7 @@ extension ComparisonReport {
     ///   - time: Seconds the comparison took, spread over the suites.
     public func junitSuites(pair: String? = nil, time: Double = 0) -> [JUnitDocument.Suite] {
         let prefix = pair.map { "\($0)." } ?? ""
-        var names = components.map(\.component)
+        var names = components.map(\.component.rawValue)
         let extra = gate.triggered.map(\.component) + (baseline?.regressions.map(\.component) ?? [])
         for name in extra where !names.contains(name) { names.append(name) }
         names.sort(by: componentOrder)
@@ -80,9 +80,9 @@ extension ComparisonReport {
         let leftovers = Dictionary((onlyInA + onlyInB).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for name in names.prefix(limit) {
             if let t = pairs[name] {
-                lines.append("\(name): \(t.verdict), max_abs \(stat(t.maxAbs)), rel_l2 \(stat(t.relL2)), mismatched \(t.mismatched.map(String.init) ?? "-")/\(t.numel), \(t.aDType)→\(t.bDType)")
+                lines.append("\(name): \(t.verdict.rawValue), max_abs \(stat(t.maxAbs)), rel_l2 \(stat(t.relL2)), mismatched \(t.mismatched.map(String.init) ?? "-")/\(t.numel), \(t.aDType.name)→\(t.bDType.name)")
             } else if let l = leftovers[name] {
-                lines.append("\(name): \(l.class) \(l.dtype) \(l.shape)")
+                lines.append("\(name): \(l.class.rawValue) \(l.dtype.name) \(l.shape)")
             } else {
                 lines.append(name)
             }

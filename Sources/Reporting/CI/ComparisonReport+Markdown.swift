@@ -17,9 +17,9 @@ extension ComparisonReport {
         let s = summary
         let icon = gate.failed ? "❌" : "✅"
         let heading = title.map { "ckdiff · \($0)" } ?? "ckdiff"
-        let outcome = gate.mode == "baseline"
+        let outcome = gate.mode == .baseline
             ? (gate.failed ? "regressed against the baseline" : "no regression against the baseline")
-            : s.verdict
+            : s.verdict.rawValue
         out.append("## \(icon) \(heading): \(outcome) (exit \(s.exitCode))")
         out.append("")
         out.append("| | path | layout | architecture | tensors |")
@@ -44,7 +44,7 @@ extension ComparisonReport {
                 let names = check.offenders.prefix(3).map(code).joined(separator: ", ") + (check.offenders.count > 3 ? ", …" : "")
                 out.append("| \(code(check.category)) | \(componentName(check.component)) | \(check.offenders.count) | \(names) |")
             }
-            if gate.mode == "baseline" {
+            if gate.mode == .baseline {
                 out.append("")
                 out.append("These differences are judged against the baseline below; only regressions fail.")
             }
@@ -79,7 +79,7 @@ extension ComparisonReport {
             out.append("| component | pairs | A tensors | B tensors | only A | only B | A aligned | B aligned |")
             out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
             for c in components {
-                out.append("| \(componentName(c.component)) | \(c.pairs) | \(c.aTensors) | \(c.bTensors) | \(c.onlyInA) | \(c.onlyInB) | \(String(format: "%.1f %%", c.alignedShareA * 100)) | \(String(format: "%.1f %%", c.alignedShareB * 100)) |")
+                out.append("| \(componentName(c.component.rawValue)) | \(c.pairs) | \(c.aTensors) | \(c.bTensors) | \(c.onlyInA) | \(c.onlyInB) | \(String(format: "%.1f %%", c.alignedShareA * 100)) | \(String(format: "%.1f %%", c.alignedShareB * 100)) |")
             }
         }
 
@@ -93,9 +93,9 @@ extension ComparisonReport {
             out.append("| verdict | max \\|b−a\\| | rel L2 | cosine | mismatched | dtypes | tolerance | tensor |")
             out.append("|---|---:|---:|---:|---:|---|---|---|")
             for t in ranked.prefix(top) {
-                let dtypes = t.aDType == t.bDType ? t.aDType : "\(t.aDType)→\(t.bDType)"
+                let dtypes = t.aDType == t.bDType ? t.aDType.name : "\(t.aDType.name)→\(t.bDType.name)"
                 let tolerance = t.atol.map { atol in "\(formatSignificant(atol, digits: 3)) / \(formatSignificant(t.rtol ?? 0, digits: 3))" } ?? "-"
-                out.append("| \(t.verdict) | \(stat(t.maxAbs)) | \(stat(t.relL2)) | \(stat(t.cosine)) | \(t.mismatched.map { "\($0) / \(t.numel)" } ?? "-") | \(dtypes) | \(tolerance) | \(code(t.name)) |")
+                out.append("| \(t.verdict.rawValue) | \(stat(t.maxAbs)) | \(stat(t.relL2)) | \(stat(t.cosine)) | \(t.mismatched.map { "\($0) / \(t.numel)" } ?? "-") | \(dtypes) | \(tolerance) | \(code(t.name)) |")
             }
             if ranked.count > top { out.append("") ; out.append("\(ranked.count - top) more pairs are not identical (see the JSON report).") }
         }
@@ -120,7 +120,7 @@ extension ComparisonReport {
             out.append("| class | component | key | dtype | shape |")
             out.append("|---|---|---|---|---|")
             for entry in list.prefix(100) {
-                out.append("| \(entry.class) | \(componentName(entry.component)) | \(code(entry.name)) | \(entry.dtype) | \(entry.shape.map(String.init).joined(separator: "×")) |")
+                out.append("| \(entry.class.rawValue) | \(componentName(entry.component.rawValue)) | \(code(entry.name)) | \(entry.dtype.name) | \(entry.shape.map(String.init).joined(separator: "×")) |")
             }
             if list.count > 100 { out.append("| … | | \(list.count - 100) more | | |") }
             out.append("")

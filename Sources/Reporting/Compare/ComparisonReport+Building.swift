@@ -9,18 +9,26 @@ extension ComparisonReport {
     /// Builds the report of a finished comparison.
     ///
     /// - Parameters:
-    ///   - a, b: The checkpoints, each with what ``Checkpoints/Checkpoint/identify()`` found in it.
-    ///   - plan: The alignment that was compared.
-    ///   - comparisons: One result per plan pair, in plan order.
+    ///   - alignment: The alignment that was compared (it owns both checkpoints).
+    ///   - identities: What ``Checkpoints/Checkpoint/identify()`` found in A and in B.
+    ///   - comparisons: The alignment's comparisons.
     ///   - tolerance: The fixed tolerance used instead of the per-dtype defaults, if any.
     ///   - emaSelection: Which weights stood for each side's UNet (`--ema`).
     ///   - emaAnalysis: The live-or-EMA analysis, when one side alone holds an EMA copy.
     ///   - diagnosis: The second stage's result, or nil to report the first stage's statistical verdicts.
-    public init(a: (checkpoint: Checkpoint, identity: CheckpointIdentity),
-                b: (checkpoint: Checkpoint, identity: CheckpointIdentity),
-                plan: AlignmentPlan, comparisons: [TensorComparison], tolerance: Tolerance?,
+    ///   - policy: The policy that decides the outcome; nil for the defaults (with `tolerance` as a
+    ///     command-line layer when given).
+    ///   - baseline: A baseline to hold the report against, with the path it was read from.
+    ///
+    /// The outcome (gate, verdict, exit status, baseline comparison) is decided once, at the end,
+    /// by ``GateOutcome/decide(_:policy:baseline:)``: the policy, then the baseline.
+    public init(_ alignment: Alignment, identities: (a: CheckpointIdentity, b: CheckpointIdentity),
+                comparisons: PairTable<TensorComparison>, tolerance: Tolerance?,
                 emaSelection: EMASelection = .live, emaAnalysis: EMAAnalysis? = nil,
-                diagnosis: Diagnoser.Result? = nil) {
+                diagnosis: Diagnoser.Result? = nil, policy: Policy? = nil, baseline: (Baseline, path: String)? = nil) {
+        let policy = policy ?? tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default
+        let a = (checkpoint: alignment.a, identity: identities.a), b = (checkpoint: alignment.b, identity: identities.b)
+        let results = PairResult.attach(alignment, comparisons: comparisons, diagnoses: diagnosis?.pairs, ema: emaAnalysis)
         func input(_ side: (checkpoint: Checkpoint, identity: CheckpointIdentity)) -> Input {
             Input(path: side.checkpoint.path, storage: side.checkpoint.storage.rawValue,
                   layout: side.identity.layout.rawValue, architecture: side.identity.architecture.rawValue,
@@ -28,59 +36,70 @@ extension ComparisonReport {
                   files: side.checkpoint.files.count, tensors: side.checkpoint.tensors.count)
         }
         let renamedA = Set(diagnosis?.renamed.map(\.a) ?? []), renamedB = Set(diagnosis?.renamed.map(\.b) ?? [])
-        func leftovers(_ list: [Leftover], _ checkpoint: Checkpoint, skipping: Set<Int>) -> [LeftoverEntry] {
-            list.filter { !skipping.contains($0.tensor) }.map { leftover in
+        func leftovers<Side>(_ list: [Leftover<Side>], _ checkpoint: Checkpoint, skipping: Set<TensorRef<Side>>) -> [LeftoverEntry] {
+            list.filter { !skipping.contains($0.ref) }.map { leftover in
                 let tensor = checkpoint.tensors[leftover.tensor]
-                return LeftoverEntry(name: tensor.name, component: leftover.component.rawValue,
-                                     class: leftover.kind.rawValue, dtype: tensor.info.dtype.name,
+                return LeftoverEntry(name: tensor.name, component: leftover.component,
+                                     class: leftover.kind, dtype: tensor.info.dtype,
                                      shape: tensor.info.shape, numel: tensor.info.elementCount)
             }
         }
-        let diagnoses = diagnosis?.pairs ?? comparisons.map { PairDiagnosis(verdict: $0.verdict, evidence: "") }
-        let entries = zip(comparisons, diagnoses).map { TensorEntry($0, diagnosis: diagnosis == nil ? nil : $1) }
-        let onlyA = leftovers(plan.onlyInA, a.checkpoint, skipping: renamedA)
-        let onlyB = leftovers(plan.onlyInB, b.checkpoint, skipping: renamedB)
-        let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == LeftoverClass.weight.rawValue || $0.class == LeftoverClass.unknown.rawValue }
-        let verdicts = comparisons.map(\.verdict)
+        let firstStage = results.map(\.comparison)
+        let diagnoses = results.map { $0.diagnosis ?? PairDiagnosis(verdict: $0.comparison.verdict, evidence: "") }
+        let entries = results.map { result in
+            var entry = TensorEntry(result.comparison, diagnosis: result.diagnosis)
+            entry.toleranceRule = Self.toleranceRule(of: result.comparison, under: policy)
+            return entry
+        }
+        let onlyA = leftovers(alignment.onlyInA, a.checkpoint, skipping: renamedA)
+        let onlyB = leftovers(alignment.onlyInB, b.checkpoint, skipping: renamedB)
+        let countsAsDifference: (LeftoverEntry) -> Bool = { $0.class == .weight || $0.class == .unknown }
+        let verdicts = firstStage.map(\.verdict)
         func count(_ v: Verdict) -> Int { verdicts.filter { $0 == v }.count }
         let weightsA = onlyA.filter(countsAsDifference).count
         let weightsB = onlyB.filter(countsAsDifference).count
-        let ema = EMASection(a: a, b: b, plan: plan, comparisons: comparisons,
+        let ema = EMASection(a: a, b: b, alignment: alignment, comparisons: firstStage,
                              selection: emaSelection, analysis: emaAnalysis)
         let renamedCount = diagnosis?.renamed.count ?? 0
-        // A missing or partial EMA copy is a difference by default (docs/report-format.md, `ema`).
-        let different = diagnoses.contains(where: \.isDifference) || weightsA > 0 || weightsB > 0 || renamedCount > 0
-            || ema.isDifference
         var verdictCounts: [String: Int] = [:]
         for d in diagnoses { verdictCounts[d.verdict.rawValue, default: 0] += 1 }
         self.tool = Tool(name: "ckdiff", version: ComparisonReport.toolVersion)
         self.inputs = Inputs(a: input(a), b: input(b))
-        self.tolerance = tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
-            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
+        self.tolerance = ToleranceSetting(policy)
+        // The verdict and exit status are the gate's, written by `settle` below.
         self.summary = Summary(
-            verdict: different ? "different" : "equivalent", exitCode: different ? 1 : 0,
-            tensorsAligned: comparisons.count, tensorsIdentical: count(.identical),
+            verdict: .equivalent, exitCode: 0,
+            tensorsAligned: firstStage.count, tensorsIdentical: count(.identical),
             tensorsWithinTolerance: count(.withinTolerance), tensorsOutOfTolerance: count(.outOfTolerance),
-            tensorsNonfinite: comparisons.filter(\.hasNonFinite).count,
+            tensorsNonfinite: firstStage.filter(\.hasNonFinite).count,
             tensorsShapeMismatch: count(.shapeMismatch), tensorsNotCompared: count(.notCompared),
-            tensorsDTypeMismatch: comparisons.filter { $0.aDType != $0.bDType }.count,
+            tensorsDTypeMismatch: firstStage.filter { $0.aDType != $0.bDType }.count,
             onlyInA: onlyA.count, onlyInB: onlyB.count, onlyInAWeights: weightsA, onlyInBWeights: weightsB,
-            parametersCompared: comparisons.reduce(0) { $0 + $1.elementCount },
-            bytesCompared: comparisons.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 },
+            parametersCompared: firstStage.reduce(0) { $0 + $1.elementCount },
+            bytesCompared: firstStage.reduce(0) { $0 + $1.elementCount * ($1.aDType.bitSize + $1.bDType.bitSize) / 8 },
             renamed: renamedCount, verdicts: verdictCounts)
-        self.components = ComparisonReport.coverage(a: a.checkpoint, b: b.checkpoint, plan: plan)
+        self.components = ComparisonReport.coverage(alignment)
         self.tensors = entries
         self.onlyInA = onlyA
         self.onlyInB = onlyB
         self.ema = ema
         self.renamed = (diagnosis?.renamed ?? []).map { r in
             let c = r.comparison
-            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component.rawValue,
-                                aDType: c.aDType.name, bDType: c.bDType.name, aShape: c.aShape, bShape: c.bShape,
-                                numel: c.elementCount, verdict: r.diagnosis.verdict.rawValue, evidence: r.diagnosis.evidence)
+            return RenamedEntry(aName: c.aName, bName: c.bName, component: r.component,
+                                aDType: c.aDType, bDType: c.bDType, aShape: c.aShape, bShape: c.bShape,
+                                numel: c.elementCount, verdict: r.diagnosis.verdict, evidence: r.diagnosis.evidence)
         }
         self.findings = diagnosis?.findings ?? []
-        apply(tolerance.map { Policy.default.applying(Self.fixedLayer($0)) } ?? Policy.default)
+        settle(GateOutcome.decide(self, policy: policy, baseline: baseline))
+    }
+
+    /// The policy rule that chose a pair's tolerance, from the pair's own component and dtypes:
+    /// nil for a pair with no tolerance (not decoded) or no floating-point side.
+    static func toleranceRule(of c: TensorComparison, under policy: Policy) -> String? {
+        guard c.tolerance != nil, c.aDType.kind == .floatingPoint || c.bDType.kind == .floatingPoint else { return nil }
+        let pair = ToleranceResolver.Pair(name: c.name, aName: c.aName, bName: c.bName, component: c.component,
+                                          aDType: c.aDType, bDType: c.bDType)
+        return policy.resolve(pair)?.rule.description
     }
 
     /// A command-line layer holding only a fixed tolerance (the `tolerance:` argument of the initialiser).
@@ -92,9 +111,10 @@ extension ComparisonReport {
 }
 
 extension ComparisonReport {
-    /// Coverage per component, from the plan: every tensor of each side is in a pair or a leftover.
+    /// Coverage per component, from the alignment: every tensor of each side is in a pair or a leftover.
     /// Tensors `--ema` set aside (class `set_aside`) are left out: they stand for nothing.
-    static func coverage(a: Checkpoint, b: Checkpoint, plan: AlignmentPlan) -> [ComponentCoverage] {
+    static func coverage(_ alignment: Alignment) -> [ComponentCoverage] {
+        let a = alignment.a, b = alignment.b
         struct Side {
             var tensors = Set<Int>()
             var aligned = Set<Int>()
@@ -106,7 +126,7 @@ extension ComparisonReport {
         func update(_ component: Component, _ body: (inout (a: Side, b: Side, pairs: Int)) -> Void) {
             body(&sides[component, default: (Side(), Side(), 0)])
         }
-        for pair in plan.pairs {
+        for pair in alignment.pairs {
             update(pair.component) { entry in
                 entry.pairs += 1
                 entry.a.tensors.insert(pair.a.tensor)
@@ -115,13 +135,13 @@ extension ComparisonReport {
                 entry.b.aligned.insert(pair.b.tensor)
             }
         }
-        for leftover in plan.onlyInA where leftover.kind != .setAside {
+        for leftover in alignment.onlyInA where leftover.kind != .setAside {
             update(leftover.component) { entry in
                 entry.a.tensors.insert(leftover.tensor)
                 entry.a.only.insert(leftover.tensor)
             }
         }
-        for leftover in plan.onlyInB where leftover.kind != .setAside {
+        for leftover in alignment.onlyInB where leftover.kind != .setAside {
             update(leftover.component) { entry in
                 entry.b.tensors.insert(leftover.tensor)
                 entry.b.only.insert(leftover.tensor)
@@ -135,7 +155,7 @@ extension ComparisonReport {
             guard let entry = sides[component] else { return nil }
             let aParameters = parameters(entry.a.tensors, a), bParameters = parameters(entry.b.tensors, b)
             return ComponentCoverage(
-                component: component.rawValue,
+                component: component,
                 aTensors: entry.a.tensors.count, aParameters: aParameters,
                 bTensors: entry.b.tensors.count, bParameters: bParameters,
                 pairs: entry.pairs,
@@ -154,15 +174,15 @@ extension ComparisonReport.TensorEntry {
         name = c.name
         aName = c.aName
         bName = c.bName
-        component = c.component.rawValue
-        transform = c.transform.rawValue
-        aDType = c.aDType.name
-        bDType = c.bDType.name
+        component = c.component
+        transform = c.transform
+        aDType = c.aDType
+        bDType = c.bDType
         aShape = c.aShape
         bShape = c.bShape
         numel = c.elementCount
         identical = c.identical
-        verdict = (diagnosis?.verdict ?? c.verdict).rawValue
+        verdict = diagnosis?.verdict ?? c.verdict
         dtypeClassChange = c.isDTypeClassChange
         atol = c.tolerance?.atol
         rtol = c.tolerance?.rtol

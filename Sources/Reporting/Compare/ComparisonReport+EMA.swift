@@ -179,15 +179,15 @@ extension ComparisonReport {
 }
 
 extension ComparisonReport.EMASection {
-    /// Builds the section from the plan, its comparisons and the live-or-EMA analysis.
+    /// Builds the section from the alignment, its comparisons and the live-or-EMA analysis.
     init(a: (checkpoint: Checkpoint, identity: CheckpointIdentity), b: (checkpoint: Checkpoint, identity: CheckpointIdentity),
-         plan: AlignmentPlan, comparisons: [TensorComparison], selection: EMASelection, analysis: EMAAnalysis?) {
+         alignment: Alignment, comparisons: [TensorComparison], selection: EMASelection, analysis: EMAAnalysis?) {
         self.init()
         self.selection = selection.rawValue
         self.a = Self.side(a.checkpoint, a.identity, standsForUNet: selection.usesEMAForA)
         self.b = Self.side(b.checkpoint, b.identity, standsForUNet: selection.usesEMAForB)
-        missingInA = Self.missing(plan.onlyInB, b.checkpoint)
-        missingInB = Self.missing(plan.onlyInA, a.checkpoint)
+        missingInA = Self.missing(alignment.onlyInB, b.checkpoint)
+        missingInB = Self.missing(alignment.onlyInA, a.checkpoint)
         // EMA weights against EMA weights: the EMA pairs, or under `--ema both` the UNet pairs
         // the EMA copies stand in; the decay and num_updates scalars are not weights.
         let settings: Set<String> = ["model_ema.decay", "model_ema.num_updates"]
@@ -210,7 +210,7 @@ extension ComparisonReport.EMASection {
             }
             let perTensor = analysis.entries.map { entry in
                 ComparisonReport.PerTensor(
-                    index: entry.pair, name: entry.name,
+                    index: entry.pair.index, name: entry.name,
                     liveName: tested == .a ? entry.live.aName : entry.live.bName,
                     emaName: tested == .a ? entry.ema.aName : entry.ema.bName,
                     closer: entry.closer.rawValue,
@@ -245,7 +245,7 @@ extension ComparisonReport.EMASection {
     }
 
     /// The EMA leftovers (class `ema`) of one side.
-    static func missing(_ leftovers: [Leftover], _ checkpoint: Checkpoint) -> ComparisonReport.Missing {
+    static func missing<Side>(_ leftovers: [Leftover<Side>], _ checkpoint: Checkpoint) -> ComparisonReport.Missing {
         var missing = ComparisonReport.Missing()
         for leftover in leftovers where leftover.kind == .ema {
             let tensor = checkpoint.tensors[leftover.tensor]

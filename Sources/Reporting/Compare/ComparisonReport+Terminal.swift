@@ -29,7 +29,7 @@ extension ComparisonReport {
         }
         lines.append(side("A", inputs.a))
         lines.append(side("B", inputs.b))
-        let verdictText = s.verdict == "equivalent" ? style.green("EQUIVALENT") : style.red("DIFFERENT")
+        let verdictText = s.verdict == .equivalent ? style.green("EQUIVALENT") : style.red("DIFFERENT")
         lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
         if !s.verdicts.isEmpty {
             let counts = Verdict.allCases.compactMap { v in s.verdicts[v.rawValue].map { "\(v.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" } }
@@ -44,7 +44,7 @@ extension ComparisonReport {
         if !components.isEmpty {
             var rows = [["component", "pairs", "A tensors", "B tensors", "only A", "only B", "A aligned", "B aligned"]]
             for c in components {
-                rows.append([Component(rawValue: c.component)?.displayName ?? c.component, String(c.pairs),
+                rows.append([c.component.displayName, String(c.pairs),
                              String(c.aTensors), String(c.bTensors), String(c.onlyInA), String(c.onlyInB),
                              String(format: "%.1f%%", c.alignedShareA * 100), String(format: "%.1f%%", c.alignedShareB * 100)])
             }
@@ -67,9 +67,9 @@ extension ComparisonReport {
             }
             var rows: [[String]] = [["verdict", "max_abs", "rel_l2", "cosine", "mismatched", "dtypes", "name"]]
             for t in shown {
-                rows.append([t.verdict, format(t.maxAbs), format(t.relL2), format(t.cosine),
+                rows.append([t.verdict.rawValue, format(t.maxAbs), format(t.relL2), format(t.cosine),
                              t.mismatched.map { "\($0)/\(t.numel)" } ?? "-",
-                             t.aDType == t.bDType ? t.aDType : "\(t.aDType)→\(t.bDType)",
+                             t.aDType == t.bDType ? t.aDType.name : "\(t.aDType.name)→\(t.bDType.name)",
                              t.name == t.bName ? t.name : "\(t.name) ⇄ \(t.bName)"])
             }
             lines += table(rows, style: style)
@@ -79,7 +79,7 @@ extension ComparisonReport {
             lines.append("renamed (\(renamed.count)): B's tensor holds A's under another name")
             let limit = options.all ? renamed.count : min(renamed.count, options.top)
             for entry in renamed.prefix(limit) {
-                lines.append("  \(entry.verdict.padding(16)) \(entry.component.padding(10)) \(entry.bName) ⇐ \(entry.aName)")
+                lines.append("  \(entry.verdict.rawValue.padding(16)) \(entry.component.rawValue.padding(10)) \(entry.bName) ⇐ \(entry.aName)")
             }
             if renamed.count > limit { lines.append("  … \(renamed.count - limit) more (--all)") }
         }
@@ -88,7 +88,7 @@ extension ComparisonReport {
             lines.append("\(label) (\(list.count)):")
             let limit = options.all ? list.count : min(list.count, options.top)
             for entry in list.prefix(limit) {
-                lines.append("  \(entry.class.padding(16)) \(entry.component.padding(10)) \(entry.name) \(entry.dtype) \(entry.shape)")
+                lines.append("  \(entry.class.rawValue.padding(16)) \(entry.component.rawValue.padding(10)) \(entry.name) \(entry.dtype.name) \(entry.shape)")
             }
             if list.count > limit { lines.append("  … \(list.count - limit) more (--all)") }
         }
@@ -129,7 +129,7 @@ extension ComparisonReport {
     }
 
     private var toleranceText: String {
-        if tolerance.mode == "fixed", let atol = tolerance.atol, let rtol = tolerance.rtol {
+        if tolerance.mode == .fixed, let atol = tolerance.atol, let rtol = tolerance.rtol {
             return "atol \(atol), rtol \(rtol) for every float pair"
         }
         return "per dtype (torch.testing defaults, looser dtype of each pair)"
@@ -137,14 +137,14 @@ extension ComparisonReport {
 
     /// Differences first (by verdict severity, then relative L2 error, then max |b − a|), then the rest in report order.
     func rankedTensors() -> [TensorEntry] {
-        func severity(_ verdict: String) -> Int {
-            switch Verdict(rawValue: verdict) {
+        func severity(_ verdict: Verdict) -> Int {
+            switch verdict {
             case .nonfinite, .castDamage: return 0
             case .shapeMismatch, .unrelated, .swapped, .permuted, .transposed: return 1
             case .outOfTolerance, .drifted, .scaled, .emaMatch: return 2
             case .notCompared, .reshaped: return 3
             case .withinTolerance, .exactCast, .dtypeClassChange: return 4
-            case .identical, nil: return 5
+            case .identical: return 5
             }
         }
         func key(_ n: ReportNumber?) -> Double {

@@ -28,7 +28,7 @@ public struct ComparisonReport: Sendable, Codable {
     /// The policy that decided the outcome (tolerances and fail-on list), with the layers it came from.
     public var policy: Policy = .default
     /// Which fail-on checks found something, and whether the gate failed.
-    public var gate = Gate(mode: "policy", failed: false, triggered: [])
+    public var gate = Gate(mode: .policy, failed: false, triggered: [])
     /// The comparison with a baseline (`--baseline`), when one was given.
     public var baseline: BaselineOutcome?
     /// Each side's EMA copy, what one side lacks, EMA against EMA, and the live-or-EMA answer.
@@ -67,16 +67,46 @@ public struct ComparisonReport: Sendable, Codable {
 
     /// The tolerance rule in force.
     public struct ToleranceSetting: Sendable, Codable {
-        /// "per_dtype" (torch.testing defaults by the pair's looser dtype) or "fixed".
-        public var mode: String
+        /// How tolerances are chosen, written as `per_dtype` or `fixed`.
+        public enum Mode: String, Sendable, Codable {
+            /// torch.testing defaults by the pair's looser dtype (or the policy's table and overrides).
+            case perDType = "per_dtype"
+            /// One tolerance for every floating-point pair.
+            case fixed
+        }
+
+        public var mode: Mode
         public var atol: Double?
         public var rtol: Double?
+
+        /// The setting a policy states: its fixed tolerance, else per dtype.
+        init(_ policy: Policy) {
+            if let fixed = policy.tolerance {
+                self.init(mode: .fixed, atol: fixed.atol, rtol: fixed.rtol)
+            } else {
+                self.init(mode: .perDType, atol: nil, rtol: nil)
+            }
+        }
+
+        init(mode: Mode, atol: Double?, rtol: Double?) {
+            self.mode = mode
+            self.atol = atol
+            self.rtol = rtol
+        }
+    }
+
+    /// The verdict on the whole comparison, written as `equivalent` or `different`.
+    public enum Outcome: String, Sendable, Codable {
+        /// No fail-on check found anything.
+        case equivalent
+        /// Some fail-on check found something.
+        case different
     }
 
     /// Counts over the whole comparison and the outcome.
     public struct Summary: Sendable, Codable {
-        /// "equivalent" or "different".
-        public var verdict: String
+        /// The gate's verdict.
+        public var verdict: Outcome
         /// 0 equivalent, 1 different (2 is never written: trouble produces no report).
         public var exitCode: Int
         public var tensorsAligned: Int
@@ -126,7 +156,7 @@ public struct ComparisonReport: Sendable, Codable {
     /// q, k and v rows of a fused attention tensor). `aligned_share_a` is the share of
     /// A's parameters in the component that some pair reads; likewise for B.
     public struct ComponentCoverage: Sendable, Codable {
-        public var component: String
+        public var component: Component
         public var aTensors: Int
         public var aParameters: Int
         public var bTensors: Int
@@ -160,15 +190,15 @@ public struct ComparisonReport: Sendable, Codable {
         public var name: String
         public var aName: String
         public var bName: String
-        public var component: String
-        public var transform: String
-        public var aDType: String
-        public var bDType: String
+        public var component: Component
+        public var transform: PairTransform
+        public var aDType: DType
+        public var bDType: DType
         public var aShape: [Int]
         public var bShape: [Int]
         public var numel: Int
         public var identical: Bool
-        public var verdict: String
+        public var verdict: Verdict
         public var dtypeClassChange: Bool
         public var atol: Double?
         public var rtol: Double?
@@ -252,14 +282,14 @@ public struct ComparisonReport: Sendable, Codable {
     public struct RenamedEntry: Sendable, Codable {
         public var aName: String
         public var bName: String
-        public var component: String
-        public var aDType: String
-        public var bDType: String
+        public var component: Component
+        public var aDType: DType
+        public var bDType: DType
         public var aShape: [Int]
         public var bShape: [Int]
         public var numel: Int
         /// How the values compare (`identical`, `exact_cast`, `within_tolerance`, `reshaped`, …).
-        public var verdict: String
+        public var verdict: Verdict
         public var evidence: String
 
         enum CodingKeys: String, CodingKey {
@@ -277,10 +307,10 @@ public struct ComparisonReport: Sendable, Codable {
     /// A tensor present on one side only.
     public struct LeftoverEntry: Sendable, Codable {
         public var name: String
-        public var component: String
-        /// What it is (`LeftoverClass` raw values: weight, ema, schedule_buffer, marker, layout_only, placeholder, optional, unknown).
-        public var `class`: String
-        public var dtype: String
+        public var component: Component
+        /// What it is (weight, ema, schedule_buffer, marker, layout_only, placeholder, optional, unknown, set_aside).
+        public var `class`: LeftoverClass
+        public var dtype: DType
         public var shape: [Int]
         public var numel: Int
     }

@@ -61,24 +61,20 @@ public struct ComparisonRun {
         let (openedA, openedB) = try OpenedCheckpoint.openPair((a, variantA), (b, variantB))
         let checkpointA = openedA.checkpoint, checkpointB = openedB.checkpoint
         let schemeA = openedA.scheme, schemeB = openedB.scheme
-        let plan = try Aligner(checkpointA, scheme: schemeA, checkpointB, scheme: schemeB, ema: ema).plan()
+        let alignment = try Aligner(checkpointA, scheme: schemeA, checkpointB, scheme: schemeB, ema: ema).alignment()
         let options = ComparisonOptions(threads: threads, numerics: numerics, toleranceResolver: policy.toleranceResolver)
         let started = Date()
-        let comparisons = try Comparator(a: checkpointA, b: checkpointB, plan: plan, options: options)
-            .run(progress: progress)
+        let comparator = Comparator(options: options)
+        let comparisons = try comparator.compare(alignment, progress: progress)
         // One side alone holds an EMA copy: measure the other side's UNet against its other weights too.
-        let analysis = try EMAAnalysis.run(a: checkpointA, b: checkpointB, main: plan, comparisons: comparisons,
-                                           selection: ema, options: options, schemes: (schemeA, schemeB),
-                                           progress: progress)
-        let diagnosis = try Diagnoser(a: checkpointA, b: checkpointB, plan: plan, options: options)
-            .run(comparisons, ema: analysis)
+        let analysis = try EMAAnalysis.run(alignment, comparisons: comparisons, selection: ema, options: options,
+                                           schemes: (schemeA, schemeB), progress: progress)
+        let diagnosis = try Diagnoser(alignment, options: options).run(comparisons, ema: analysis)
         let seconds = Date().timeIntervalSince(started)
-        var report = ComparisonReport(
-            a: (checkpointA, openedA.identity), b: (checkpointB, openedB.identity),
-            plan: plan, comparisons: comparisons, tolerance: nil,
-            emaSelection: ema, emaAnalysis: analysis, diagnosis: diagnosis)
-        report.apply(policy)
-        if let baseline { report.apply(baseline.0, path: baseline.path) }
+        // The policy, then the baseline, decide the outcome once, as the report is built.
+        let report = ComparisonReport(
+            alignment, identities: (openedA.identity, openedB.identity), comparisons: comparisons, tolerance: nil,
+            emaSelection: ema, emaAnalysis: analysis, diagnosis: diagnosis, policy: policy, baseline: baseline)
         return (report, seconds)
     }
 }

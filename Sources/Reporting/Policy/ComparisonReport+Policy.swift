@@ -3,44 +3,34 @@ import Comparison
 import Safetensors
 
 extension ComparisonReport {
-    /// Records `policy` in the report and decides the outcome by its fail-on list: the gate,
-    /// `summary.verdict` and `summary.exit_code`, and each pair's `tolerance_rule`.
-    public mutating func apply(_ policy: Policy) {
-        self.policy = policy
-        tolerance = policy.tolerance.map { ToleranceSetting(mode: "fixed", atol: $0.atol, rtol: $0.rtol) }
-            ?? ToleranceSetting(mode: "per_dtype", atol: nil, rtol: nil)
-        for i in tensors.indices {
-            let t = tensors[i]
-            guard t.atol != nil, let a = DType(rawValue: t.aDType), let b = DType(rawValue: t.bDType),
-                  a.kind == .floatingPoint || b.kind == .floatingPoint,
-                  let component = Component(rawValue: t.component) else { continue }
-            let pair = ToleranceResolver.Pair(name: t.name, aName: t.aName, bName: t.bName, component: component,
-                                              aDType: a, bDType: b)
-            tensors[i].toleranceRule = policy.resolve(pair)?.rule.description
-        }
-        let triggered = checks(policy.failOnCategories)
-        gate = Gate(mode: "policy", failed: !triggered.isEmpty, triggered: triggered)
-        summary.verdict = triggered.isEmpty ? "equivalent" : "different"
-        summary.exitCode = triggered.isEmpty ? 0 : 1
+    /// Writes the gate outcome into the report, once: the policy (and the tolerance setting it
+    /// states), the gate, the baseline comparison, `summary.verdict` and `summary.exit_code`.
+    mutating func settle(_ outcome: GateOutcome) {
+        policy = outcome.policy
+        tolerance = ToleranceSetting(outcome.policy)
+        gate = outcome.gate
+        baseline = outcome.baseline
+        summary.verdict = outcome.verdict
+        summary.exitCode = outcome.exitCode
     }
 
     /// What each category finds, per component; categories and components that find nothing are left out.
     public func checks(_ categories: [FailOnCategory]) -> [Gate.Check] {
         var out: [Gate.Check] = []
         for category in categories {
-            var byComponent: [String: [String]] = [:]
+            var byComponent: [Component: [String]] = [:]
             for (component, name) in offenders(of: category) { byComponent[component, default: []].append(name) }
-            for component in byComponent.keys.sorted(by: componentOrder) {
-                out.append(Gate.Check(category: category.name, component: component, offenders: byComponent[component] ?? []))
+            for component in byComponent.keys.sorted() {
+                out.append(Gate.Check(category: category.name, component: component.rawValue, offenders: byComponent[component] ?? []))
             }
         }
         return out
     }
 
     /// (component, name) of everything `category` counts, in report order.
-    func offenders(of category: FailOnCategory) -> [(String, String)] {
-        let differenceClasses: Set<String> = [LeftoverClass.weight.rawValue, LeftoverClass.unknown.rawValue]
-        func pairs(_ test: (TensorEntry) -> Bool) -> [(String, String)] {
+    func offenders(of category: FailOnCategory) -> [(Component, String)] {
+        let differenceClasses: Set<LeftoverClass> = [.weight, .unknown]
+        func pairs(_ test: (TensorEntry) -> Bool) -> [(Component, String)] {
             tensors.filter { $0.convention == nil && test($0) }.map { ($0.component, $0.name) }
         }
         switch category {
@@ -49,25 +39,25 @@ extension ComparisonReport {
         case .extra:
             return onlyInB.filter { differenceClasses.contains($0.class) }.map { ($0.component, $0.name) }
         case .emaMissing:
-            return (onlyInA + onlyInB).filter { $0.class == LeftoverClass.ema.rawValue && !Self.isEMASetting($0.name) }
+            return (onlyInA + onlyInB).filter { $0.class == .ema && !Self.isEMASetting($0.name) }
                 .map { ($0.component, $0.name) }
         case .renamed:
             return renamed.map { ($0.component, $0.bName) }
         case .dtype:
             return tensors.filter { $0.aDType != $0.bDType }.map { ($0.component, $0.name) }
         case .shape:
-            return pairs { $0.verdict == Verdict.shapeMismatch.rawValue }
+            return pairs { $0.verdict == .shapeMismatch }
         case .nonfinite:
-            return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == Verdict.nonfinite.rawValue }
+            return pairs { ($0.newNonfinite ?? 0) > 0 || $0.verdict == .nonfinite }
         case .transposed:
-            return pairs { $0.verdict == Verdict.transposed.rawValue }
+            return pairs { $0.verdict == .transposed }
         case .tolerance:
-            return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == Verdict.outOfTolerance.rawValue }
+            return pairs { ($0.mismatched ?? 0) > 0 || $0.verdict == .outOfTolerance }
         case .verdict(let name):
-            return pairs { $0.verdict == name }
+            return pairs { $0.verdict.rawValue == name }
         case .coverageBelow(let percent):
             return components.filter { min($0.alignedShareA, $0.alignedShareB) * 100 < percent }
-                .map { ($0.component, $0.component) }
+                .map { ($0.component, $0.component.rawValue) }
         }
     }
 }

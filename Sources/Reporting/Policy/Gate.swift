@@ -1,13 +1,21 @@
 /// The outcome of the gate: which fail-on checks found differences, and whether ckdiff fails.
 public struct Gate: Sendable, Codable, Equatable {
-    /// `"policy"` (exit 1 when a fail-on check found something) or `"baseline"` (exit 1 only on regression).
-    public var mode: String
+    /// What decides the exit status, written as `policy` or `baseline`.
+    public enum Mode: String, Sendable, Codable {
+        /// Exit 1 when a fail-on check found something.
+        case policy
+        /// Exit 1 only on a regression against the baseline.
+        case baseline
+    }
+
+    /// What decided the exit status.
+    public var mode: Mode
     /// Whether the gate failed (exit status 1).
     public var failed: Bool
     /// The fail-on checks that found something, by category (in fail-on order), then component.
     public var triggered: [Check]
 
-    public init(mode: String, failed: Bool, triggered: [Check]) {
+    public init(mode: Mode, failed: Bool, triggered: [Check]) {
         self.mode = mode
         self.failed = failed
         self.triggered = triggered
