@@ -14,7 +14,7 @@ struct EMAOnlyTests {
     }
 
     /// A tensor's name.
-    func name(_ checkpoint: Checkpoint, _ view: TensorView) -> String { checkpoint.tensors[view.tensor].name }
+    func name<Side>(_ checkpoint: Checkpoint, _ ref: TensorRef<Side>) -> String { checkpoint.tensors[ref.tensor].name }
 
     /// The diffusers UNet and VAE of a model as a folder.
     func diffusers(_ store: SparseCheckpoints, _ model: String) throws -> Checkpoint {
@@ -62,8 +62,8 @@ struct EMAOnlyTests {
         #expect(scheme.targets.joined().filter { $0.canonical.hasPrefix("unet_ema/") }.count == unetTensors)
 
         // --ema a: every EMA tensor pairs where the live UNet's tensor of the same name pairs.
-        let plan = try AlignmentPlan.aligning(emaOnly, folder, ema: .a)
-        let liveByB = Dictionary(uniqueKeysWithValues: AlignmentPlan.aligning(live, folder).pairs
+        let plan = try Alignment.aligning(emaOnly, folder, ema: .a)
+        let liveByB = Dictionary(uniqueKeysWithValues: Alignment.aligning(live, folder).pairs
             .filter { $0.component == .unet }.map { ($0.b.tensor, name(live, $0.a)) })
         #expect(liveByB.count == unetTensors)
         let unetPairs = plan.pairs.filter { $0.component == .unet }
@@ -78,7 +78,7 @@ struct EMAOnlyTests {
         #expect(plan.onlyInB.isEmpty)
 
         // Without --ema the copy is an EMA leftover, not an unknown key or a gap.
-        let plain = AlignmentPlan.aligning(emaOnly, folder)
+        let plain = Alignment.aligning(emaOnly, folder)
         #expect(plain.onlyInA.count == unetTensors + 2 && plain.onlyInA.allSatisfy { $0.kind == .ema && $0.component == .ema })
         #expect(plain.onlyInB.count == unetTensors && plain.onlyInB.allSatisfy { $0.component == .unet })
     }
@@ -108,11 +108,11 @@ struct EMAOnlyTests {
         let alias = try store.file("ema-alias", listing)
         let folder = try diffusers(store, "sd15")
         #expect(KeyScheme(alias).hasEMA)
-        let plan = try AlignmentPlan.aligning(alias, folder, ema: .a)
+        let plan = try Alignment.aligning(alias, folder, ema: .a)
         #expect(plan.pairs.filter { $0.component == .unet }.count == 686)
 
         let vaeOnly = try store.file("vae-only", try Listing("sd-mecha/sd1-ldm.json").filter { $0.component == "vae" })
         #expect(vaeOnly.identify().ema.status == .absent && !KeyScheme(vaeOnly).hasEMA)
-        #expect(throws: CheckpointError.self) { try AlignmentPlan.aligning(vaeOnly, folder, ema: .a) }
+        #expect(throws: CheckpointError.self) { try Alignment.aligning(vaeOnly, folder, ema: .a) }
     }
 }

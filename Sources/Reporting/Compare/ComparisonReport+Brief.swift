@@ -6,7 +6,7 @@ extension ComparisonReport {
     /// fields and their order do not change between runs or versions without notice.
     public func briefLine() -> String {
         let s = summary
-        let verdict = s.verdict == "equivalent" ? "EQUIVALENT" : "DIFFERENT"
+        let verdict = s.verdict == .equivalent ? "EQUIVALENT" : "DIFFERENT"
         return "\(verdict) (exit \(s.exitCode)): \(inputs.a.path) \(inputs.b.path): aligned \(s.tensorsAligned), "
             + "identical \(s.tensorsIdentical), within tolerance \(s.tensorsWithinTolerance), "
             + "out of tolerance \(s.tensorsOutOfTolerance), non-finite \(s.tensorsNonfinite), "
