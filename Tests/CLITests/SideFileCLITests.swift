@@ -199,3 +199,21 @@ struct SideFileCLITests {
         expectRefused(["inspect", missing], phrase: "m?]0;pwned???x")
     }
 }
+
+/// What `ckdiff inspect` prints of names and metadata taken from a hostile file.
+@Suite("ckdiff inspect: names and metadata from the file reach the terminal printable")
+struct EscapedInspectCLITests {
+    @Test("a tensor name, a metadata key and a value with ESC, BEL, CR and C1 are shown with '?'")
+    func escapedInspect() throws {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-escaped")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("m.safetensors").path
+        try SafetensorsWriter.write([.f32("w\u{1B}]0;pwned\u{07}", [1], [1])],
+                                    metadata: ["k\u{1B}[2J": "v\u{9B}31m\r\n"], to: path)
+        let outcome = try CLIRunner.run(["inspect", path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let controls = outcome.stdout.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) }
+        #expect(controls.isEmpty, "\(outcome.stdout.debugDescription)")
+        #expect(outcome.stdout.contains("k?[2J"), "\(outcome.stdout)")
+    }
+}
