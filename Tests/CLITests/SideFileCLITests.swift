@@ -186,6 +186,21 @@ struct SideFileCLITests {
         expectRefused([Self.model, Self.model, "--baseline", path], phrase: "out of range")
     }
 
+    @Test("a policy or manifest with out-of-range numbers is refused with one line", arguments: [
+        ("policy", #"{"tolerance": {"atol": 1e400, "rtol": 0}}"#, "atol and rtol must be finite numbers ≥ 0"),
+        ("policy", #"{"ckdiff_policy_version": 18446744073709551617}"#, "ckdiff_policy_version must be 1"),
+        ("policy", #"{"dtypes": {"F32": {"atol": -1, "rtol": 0}}}"#, "atol and rtol must be finite numbers ≥ 0"),
+        ("manifest", #"{"ckdiff_batch_version": 2147483648, "pairs": [{"a": "x", "b": "y"}]}"#, "ckdiff_batch_version must be 1"),
+    ])
+    func outOfRangeSettings(_ role: String, _ text: String, _ phrase: String) throws {
+        let folder = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("\(role).json").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let arguments = role == "policy" ? [Self.model, Self.model, "--policy", path] : ["batch", path]
+        expectRefused(arguments, phrase: phrase)
+    }
+
     // MARK: Messages
 
     @Test("a policy key and a folder name with terminal escapes are echoed printable")
