@@ -29,26 +29,32 @@ struct Show: ConsoleCommand {
     var brief = false
 
     func execute(in console: Console) throws -> ExitCode {
+        if top < 0 { throw ValidationError("--top must be ≥ 0") }
         let targets = OutputTargets(ci.outputs)
         try targets.validate()
+        // A regular file of at most 32 MiB, no repeated member, no integer beyond ±2^60 (SavedJSON).
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: report))
-        } catch {
-            throw ShowError("\(report): cannot read the report: \(error.localizedDescription)")
-        }
+        do { data = try SavedReport.read(report) } catch { throw ShowError(error.description) }
         if let batch = try? BatchReport.decode(data) {
+            let status: RecordedExitStatus
+            do { status = try batch.validatedExitStatus() } catch {
+                throw ShowError("\(report): not a valid ckdiff batch report: \(error.description)")
+            }
             try ci.write(markdown: { batch.markdown(top: top) }, junit: { batch.junit() },
                          annotations: { batch.githubAnnotations() }, protecting: [report], console: console,
                          annotationsOnStandardError: targets.usesStandardOutput)
             if !targets.usesStandardOutput { try console.write(batch.terminalText()) }
-            return ExitCode(Int32(batch.summary.exitCode))
+            return ExitCode(status.rawValue)
         }
         let comparison: ComparisonReport
         do {
             comparison = try ComparisonReport.decode(data)
         } catch {
             throw ShowError("\(report): not a ckdiff report: \(oneLine(error))")
+        }
+        let status: RecordedExitStatus
+        do { status = try comparison.validatedExitStatus() } catch {
+            throw ShowError("\(report): not a valid ckdiff report: \(error.description)")
         }
         try ci.write(markdown: { comparison.markdown(top: top) },
                      junit: { JUnitDocument(name: "ckdiff", suites: comparison.junitSuites()) },
@@ -61,7 +67,7 @@ struct Show: ConsoleCommand {
                 try console.write(comparison.terminalText(.init(top: top, all: all, colour: output.useColour(console))))
             }
         }
-        return ExitCode(Int32(comparison.summary.exitCode))
+        return ExitCode(status.rawValue)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Safetensors
 
 /// Exit statuses, as diff(1) uses them.
 enum ExitStatus {
@@ -27,7 +28,11 @@ extension ConsoleCommand {
     func reportTrouble(_ message: String, in console: Console) {}
 }
 
-/// An error's text on one line (line breaks flattened).
+/// An error's text on one line (line breaks flattened), safe for a terminal.
+///
+/// Whatever the error echoes from an input (a tensor name, a dtype, a folder name) passes
+/// through ``Printable/line(_:)`` as a last guard: control characters become `?` and the line
+/// is cut at 8,192 characters.
 func oneLine(_ error: any Error) -> String {
-    "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    Printable.line("\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
 }

@@ -36,12 +36,14 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
         self.kind = .torchPickle(error)
     }
 
+    /// One line naming the path; folder and tensor names from the inputs are echoed through
+    /// ``Printable`` (control characters become `?`), so the line cannot drive the terminal.
     public var description: String {
         switch kind {
         case .safetensors(let error): return error.description
         case .torchPickle(let error): return error.description
-        case .notFound: return "\(path): no such file or directory"
-        case .unsupported(let text), .invalid(let text): return "\(path): \(text)"
+        case .notFound: return Printable.line("\(path): no such file or directory")
+        case .unsupported(let text), .invalid(let text): return Printable.line("\(path): \(text)")
         }
     }
 }

@@ -21,11 +21,14 @@ public final class ReadOnlyFile: Sendable {
 
     /// Opens `path` for reading.
     ///
-    /// Fails for anything that is not a regular file (a directory, a FIFO, a device).
+    /// Fails for anything that is not a regular file (a directory, a FIFO, a device, a socket),
+    /// without blocking: the file is opened with `O_NONBLOCK`, so a FIFO with no writer does not
+    /// hang the open, and its type is checked with `fstat` before anything is read. The flag is
+    /// cleared again for a regular file (where it has no effect on reads anyway).
     ///
-    /// The corresponding C functions are `open` and `fstat`.
+    /// The corresponding C functions are `open`, `fstat` and `fcntl`.
     public init(path: String) throws(SafetensorsError) {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 {
             throw SafetensorsError(file: path, kind: .io("cannot open: \(ReadOnlyFile.errnoText())"))
         }
@@ -35,14 +38,30 @@ public final class ReadOnlyFile: Sendable {
             close(fd)
             throw SafetensorsError(file: path, kind: .io("cannot stat: \(text)"))
         }
-        if (status.st_mode & S_IFMT) != S_IFREG {
+        if let what = ReadOnlyFile.notRegularText(mode: status.st_mode) {
             close(fd)
-            let what = (status.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
-            throw SafetensorsError(file: path, kind: .io("is \(what)"))
+            throw SafetensorsError(file: path, kind: .io(what))
         }
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
         self.path = path
         self.size = Int64(status.st_size)
         self.descriptor = fd
+    }
+
+    /// What a file of this mode is, as "is a FIFO, not a regular file", or nil for a regular file.
+    package static func notRegularText(mode: mode_t) -> String? {
+        let what: String
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "is a directory, not a regular file"
+        case S_IFIFO: what = "a FIFO (named pipe)"
+        case S_IFCHR: what = "a character device"
+        case S_IFBLK: what = "a block device"
+        case S_IFSOCK: what = "a socket"
+        default: what = "not a regular file"
+        }
+        return what == "not a regular file" ? "is not a regular file" : "is \(what), not a regular file"
     }
 
     deinit {

@@ -68,11 +68,14 @@ public struct SafetensorsError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// One line for stderr: the file, the tensor, what is wrong.
+    ///
+    /// Names and values from the file are echoed through ``Printable``: control characters
+    /// become `?` and a long value is cut, so the line is one line and cannot drive the terminal.
     public var description: String {
         var text = file + ": "
-        if let tensor { text += "tensor '\(tensor)': " }
+        if let tensor { text += "tensor '\(Printable.text(tensor))': " }
         text += message
-        return text
+        return Printable.line(text)
     }
 
     private var message: String {
@@ -112,7 +115,7 @@ public struct SafetensorsError: Error, Sendable, Equatable, CustomStringConverti
         case .duplicateTensorName(let count):
             return "the header lists this tensor \(count) times"
         case .duplicateMetadataKey(let key):
-            return "__metadata__ key '\(key)' appears more than once"
+            return "__metadata__ key '\(Printable.text(key))' appears more than once"
         case .io(let detail):
             return detail
         }

@@ -98,17 +98,9 @@ public struct SafetensorsFile: Sendable {
                 case .object(let entriesObject):
                     hasMetadata = true
                     metadata = []
-                    var seen = Set<String>()
-                    for (key, item) in entriesObject.members {
-                        guard case .string(let text) = item else {
-                            throw deserialization("__metadata__ value of '\(key)' is a \(item.typeName), not a string")
-                        }
-                        if !seen.insert(key).inserted {
-                            duplicateMetadataKey = duplicateMetadataKey ?? key
-                            metadata.removeAll { $0.key == key }
-                        }
-                        metadata.append((key, text))
-                    }
+                    let collected = try collectMetadata(entriesObject.members) { detail, _ in deserialization(detail) }
+                    metadata = collected.entries
+                    duplicateMetadataKey = collected.firstDuplicate
                 default:
                     throw deserialization("__metadata__ is a \(value.typeName), not an object of strings")
                 }
@@ -128,7 +120,7 @@ public struct SafetensorsFile: Sendable {
             guard let dtypeValue = info["dtype"] else { throw deserialization("missing field 'dtype'", name) }
             guard let dtypeName = dtypeValue.stringValue else { throw deserialization("'dtype' is not a string", name) }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw deserialization("unknown dtype '\(dtypeName)'", name)
+                throw deserialization("unknown dtype '\(Printable.text(dtypeName))'", name)
             }
             guard let shapeValue = info["shape"] else { throw deserialization("missing field 'shape'", name) }
             guard let shapeArray = shapeValue.arrayValue else { throw deserialization("'shape' is not an array", name) }
@@ -162,7 +154,7 @@ public struct SafetensorsFile: Sendable {
         for (name, entry) in ordered {
             guard entry.begin == expectedBegin, entry.end >= entry.begin else {
                 let repeats = occurrences[name, default: 1]
-                let note = repeats > 1 ? "the header lists '\(name)' \(repeats) times; like the reference reader, ckdiff keeps the last entry" : nil
+                let note = repeats > 1 ? "the header lists '\(Printable.text(name))' \(repeats) times; like the reference reader, ckdiff keeps the last entry" : nil
                 throw SafetensorsError(file: path, tensor: name, kind: .invalidOffset(
                     begin: entry.begin, end: entry.end, expectedBegin: expectedBegin, note: note))
             }
@@ -209,6 +201,35 @@ public struct SafetensorsFile: Sendable {
                                tensors: tensors, metadata: metadata, hasMetadata: hasMetadata)
     }
 
+    /// The entries of a `__metadata__` object and its first repeated key, in one pass.
+    ///
+    /// Each member costs one set insertion (`steps` counts the members looked at): a header of
+    /// 25,000 repeats of one key is one pass over 25,000 members, not 25,000 scans of the list.
+    /// After a repeat the file is refused (after the reference checks), so what the list holds
+    /// from then on does not matter; it keeps the first value of each key.
+    package static func collectMetadata(
+        _ members: [(key: String, value: JSONValue)],
+        _ deserialization: (String, String?) -> SafetensorsError
+    ) throws(SafetensorsError) -> (entries: [(key: String, value: String)], firstDuplicate: String?, steps: Int) {
+        var entries: [(key: String, value: String)] = []
+        entries.reserveCapacity(members.count)
+        var seen = Set<String>()
+        var firstDuplicate: String?
+        var steps = 0
+        for (key, item) in members {
+            steps += 1
+            guard case .string(let text) = item else {
+                throw deserialization("__metadata__ value of '\(Printable.text(key))' is a \(item.typeName), not a string", nil)
+            }
+            if seen.insert(key).inserted {
+                entries.append((key, text))
+            } else if firstDuplicate == nil {
+                firstDuplicate = key
+            }
+        }
+        return (entries, firstDuplicate, steps)
+    }
+
     /// An index of tensors that another reader located in a file of another format (a legacy
     /// PyTorch pickle file), so they are read like a safetensors file's: ``headerLength`` is 0,
     /// tensors may share bytes, and nothing here is validated beyond what that reader checked.
@@ -232,7 +253,12 @@ public struct SafetensorsFile: Sendable {
     }
 }
 
+/// A refused dimension or offset as the file spells it, cut to 40 characters (a 100,000-digit
+/// number is echoed as its first digits and its length).
 private func dimensionText(_ value: JSONValue) -> String {
-    if case .number(let text) = value { return text }
+    if case .number(let text) = value {
+        let count = text.utf8.count
+        return count > 40 ? "\(Printable.text(text, limit: 40)) (a number of \(count) characters)" : text
+    }
     return "a \(value.typeName)"
 }

@@ -1,3 +1,5 @@
+import Safetensors
+
 /// A restricted unpickler: it interprets the pickle opcodes a PyTorch state dict is written with
 /// and builds plain values, storages and tensors, executing nothing.
 ///
@@ -335,9 +337,11 @@ struct PickleMachine {
     }
 
     /// Keeps a name from the file printable and short, for a one-line message.
+    ///
+    /// The shared rule of every reader (``Printable/text(_:limit:)``): control characters,
+    /// line breaks and bidirectional overrides become `?`, and the text is cut at 200 scalars.
     static func printable(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.map { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
-        return cleaned.count > 200 ? String(cleaned.prefix(200)) + "…" : cleaned
+        Printable.text(text)
     }
 
     private func tupleItems(_ value: PickleValue) -> [PickleValue]? {

@@ -9,13 +9,18 @@
 ///
 /// Scalars (ints, floats, strings, bools) at the top level become metadata; other non-tensor
 /// values are ignored. Nesting, cycles and shared sub-objects are bounded: a container that
-/// contains itself is refused, and so is a walk deeper than ``maximumDepth`` or longer than
+/// contains itself is refused, and so is a walk deeper than ``maximumDepth``, longer than
 /// ``maximumVisits`` (a pickle can share one list many times over, which a naive walk would
-/// expand exponentially).
+/// expand exponentially), or one whose names add up to more than ``maximumNameBytes`` (a long
+/// dict key over a list of memo references repeats the key in every name below it).
 struct StateDictFlattener {
     static let maximumDepth = 100
     static let maximumVisits = 4_000_000
     static let maximumMetadataEntries = 1_000
+    /// The most bytes of flattened names built in one walk, 64 MiB: every name of a container
+    /// or tensor counts, kept or not. The names of a real state dict (SDXL's 2,500 tensors, a
+    /// full training checkpoint's tens of thousands) add up to a few MB at most.
+    static let maximumNameBytes = 64 << 20
 
     let objects: [PickleObject]
     let path: String
@@ -23,6 +28,8 @@ struct StateDictFlattener {
     private(set) var tensors: [(name: String, object: Int)] = []
     private(set) var metadata: [(key: String, value: String)] = []
     private var visits = 0
+    /// The bytes of the names built so far (see ``maximumNameBytes``).
+    private(set) var nameBytes = 0
     private var ancestors = Set<Int>()
 
     init(objects: [PickleObject], path: String) {
@@ -87,25 +94,37 @@ struct StateDictFlattener {
             throw TorchPickleError(file: path, kind: .limitExceeded(
                 "containers are nested more than \(Self.maximumDepth) deep (at '\(PickleMachine.printable(name))')"))
         }
-        func child(_ key: String) -> String { name.isEmpty ? key : name + "." + key }
         switch objects[i] {
         case .tensor:
             tensors.append((name.isEmpty ? "tensor" : name, i))
         case .dict(let pairs):
             guard ancestors.insert(i).inserted else { throw cycle(name) }
             for (position, pair) in pairs.enumerated() {
-                try walk(pair.value, name: child(Self.keyText(pair.key) ?? "<key \(position)>"), depth: depth + 1)
+                guard case .object = pair.value else { continue }
+                try walk(pair.value, name: child(name, Self.keyText(pair.key) ?? "<key \(position)>"), depth: depth + 1)
             }
             ancestors.remove(i)
         case .list(let items), .tuple(let items):
             guard ancestors.insert(i).inserted else { throw cycle(name) }
             for (position, item) in items.enumerated() {
-                try walk(item, name: child(String(position)), depth: depth + 1)
+                guard case .object = item else { continue }
+                try walk(item, name: child(name, String(position)), depth: depth + 1)
             }
             ancestors.remove(i)
         case .set, .storage:
             return
         }
+    }
+
+    /// `name.key` (or `key` at the top), counted against ``maximumNameBytes`` before it is built.
+    private mutating func child(_ name: String, _ key: String) throws(TorchPickleError) -> String {
+        let added = name.isEmpty ? key.utf8.count : name.utf8.count + 1 + key.utf8.count
+        nameBytes += added
+        guard nameBytes <= Self.maximumNameBytes else {
+            throw TorchPickleError(file: path, kind: .limitExceeded(
+                "the pickle's flattened names add up to more than \(Self.maximumNameBytes) bytes (a long key repeated over shared containers, at '\(PickleMachine.printable(name))')"))
+        }
+        return name.isEmpty ? key : name + "." + key
     }
 
     private func cycle(_ name: String) -> TorchPickleError {

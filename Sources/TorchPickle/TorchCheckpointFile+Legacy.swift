@@ -94,8 +94,13 @@ extension TorchCheckpointFile {
             let countBytes: [UInt8]
             do { countBytes = try source.bytes(count: 8, at: offset) } catch { throw LegacyFailure(error: error, ranOut: false) }
             let count = Int64(bitPattern: countBytes.u64(at: 0))
-            guard count == record.elementCount, let byteCount = record.byteCount else {
+            guard count == record.elementCount else {
                 throw invalid("storage '\(PickleMachine.printable(key))' has \(count) elements in the file but \(record.elementCount) in the pickle")
+            }
+            guard let byteCount = record.byteCount else {
+                // The two counts agree; what is wrong is their size in bytes (2^62 floats is 2^64 bytes).
+                throw LegacyFailure(error: TorchPickleError(file: path, kind: .limitExceeded(
+                    "storage '\(PickleMachine.printable(key))' declares \(count) elements of \(record.dtype?.name ?? "bytes"), more bytes than a 64-bit size holds")), ranOut: false)
             }
             offset += 8
             guard byteCount <= size - offset else {

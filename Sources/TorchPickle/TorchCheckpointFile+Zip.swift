@@ -40,7 +40,11 @@ extension TorchCheckpointFile {
                 throw TorchPickleError(file: path, kind: .invalidArchive("the pickle refers to storage '\(PickleMachine.printable(storage.key))' but there is no entry '\(PickleMachine.printable(name))'"))
             }
             let range = try archive.dataRange(of: entry, in: source)
-            guard let expected = storage.byteCount, expected == range.count else {
+            guard let expected = storage.byteCount else {
+                throw TorchPickleError(file: path, kind: .limitExceeded(
+                    "storage '\(PickleMachine.printable(storage.key))' declares \(storage.elementCount) elements of \(storage.dtype?.name ?? "bytes"), more bytes than a 64-bit size holds"))
+            }
+            guard expected == range.count else {
                 throw TorchPickleError(file: path, kind: .invalidArchive(
                     "entry '\(PickleMachine.printable(name))' holds \(range.count) bytes but the pickle declares \(storage.elementCount) elements of \(storage.dtype?.name ?? "bytes")"))
             }

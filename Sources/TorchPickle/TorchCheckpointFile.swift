@@ -108,7 +108,7 @@ public struct TorchCheckpointFile: Sendable {
             for d in record.shape {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: d)
                 guard !overflow else {
-                    throw refuse(.limitExceeded("the shape \(record.shape) has more elements than a 64-bit count holds"))
+                    throw refuse(.limitExceeded("the shape \(Printable.list(record.shape)) has more elements than a 64-bit count holds"))
                 }
                 elements = product
             }
@@ -117,7 +117,7 @@ public struct TorchCheckpointFile: Sendable {
                 for d in record.shape.indices.reversed() where record.shape[d] != 1 {
                     guard record.stride[d] == expected else {
                         throw refuse(.unsupportedTensor(
-                            "is not contiguous (shape \(record.shape), stride \(record.stride)); ckdiff reads contiguous tensors only, save it after .contiguous()"))
+                            "is not contiguous (shape \(Printable.list(record.shape)), stride \(Printable.list(record.stride))); ckdiff reads contiguous tensors only, save it after .contiguous()"))
                     }
                     expected = expected &* record.shape[d]
                 }

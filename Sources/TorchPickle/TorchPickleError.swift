@@ -50,7 +50,7 @@ public struct TorchPickleError: Error, Sendable, Equatable, CustomStringConverti
     /// One line for stderr: the file, the tensor, what is wrong.
     public var description: String {
         var text = file + ": "
-        if let tensor { text += "tensor '\(tensor)': " }
+        if let tensor { text += "tensor '\(Printable.text(tensor))': " }
         switch kind {
         case .forbiddenGlobal(let name):
             text += "refused: the pickle calls or builds '\(name)', which is not part of a PyTorch state dict (ckdiff executes nothing from pickles)"
@@ -73,7 +73,9 @@ public struct TorchPickleError: Error, Sendable, Equatable, CustomStringConverti
         return flattened(text)
     }
 
+    /// The message on one printable line: names from the file cannot reach the terminal as
+    /// control sequences, whatever path built the message (``Printable/line(_:)``).
     private func flattened(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 })
+        Printable.line(text)
     }
 }

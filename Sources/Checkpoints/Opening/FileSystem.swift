@@ -95,17 +95,15 @@ enum FileSystem {
     static let maximumJSONSize: Int64 = 256 << 20
 
     /// Reads and parses a JSON file with the strict parser.
+    ///
+    /// Read through ``SideFile``: a FIFO, device or directory of that name is refused without
+    /// blocking, and a file above ``maximumJSONSize`` before it is read.
     static func readJSON(_ path: String) throws(CheckpointError) -> JSONValue {
         let bytes: [UInt8]
-        do throws(SafetensorsError) {
-            let file = try ReadOnlyFile(path: path)
-            guard file.size <= maximumJSONSize else {
-                throw SafetensorsError(file: path, kind: .io("is \(file.size) bytes, too large for a JSON config or index"))
-            }
-            bytes = try file.readBytes(count: Int(file.size), at: 0)
+        do {
+            bytes = try SideFile.read(path, limit: maximumJSONSize, what: "JSON config or index")
         } catch {
-            if case .io(let text) = error.kind { throw CheckpointError(path: path, kind: .invalid(text)) }
-            throw CheckpointError(error)
+            throw CheckpointError(path: path, kind: .invalid(error.reason))
         }
         do {
             return try StrictJSONParser.parse(bytes)

@@ -1,5 +1,6 @@
 import Comparison
 import Foundation
+import Safetensors
 
 /// A known-good comparison that later runs are held against (`--save-baseline`, `--baseline`).
 ///
@@ -133,13 +134,12 @@ extension Baseline {
     }
 
     /// Reads a baseline file.
+    ///
+    /// Through ``SavedJSON``: a regular file of at most 32 MiB (a FIFO or device is refused without
+    /// blocking), no member given twice, no integer beyond ±2^60; then the slack must be finite
+    /// and ≥ 0 and the counts ≥ 0 (``validate(path:)``).
     public static func read(_ path: String) throws(PolicyError) -> Baseline {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw PolicyError("\(path): cannot read the baseline: \(error.localizedDescription)")
-        }
+        let data = try SavedJSON.read(path, what: "baseline")
         struct Version: Decodable {
             var ckdiffBaselineVersion: Int?
             enum CodingKeys: String, CodingKey { case ckdiffBaselineVersion = "ckdiff_baseline_version" }
@@ -150,10 +150,26 @@ extension Baseline {
         guard version == formatVersion else {
             throw PolicyError("\(path): baseline version \(version) is not supported (this ckdiff reads version \(formatVersion))")
         }
+        let baseline: Baseline
         do {
-            return try JSONDecoder().decode(Baseline.self, from: data)
+            baseline = try JSONDecoder().decode(Baseline.self, from: data)
         } catch {
             throw PolicyError("\(path): not a valid baseline: \(oneLine(error))")
+        }
+        try baseline.validate(path: path)
+        return baseline
+    }
+
+    /// Refuses a slack that is not finite and ≥ 0, or a negative count.
+    func validate(path: String) throws(PolicyError) {
+        for (name, value) in [("relative", slack.relative), ("max_abs_floor", slack.maxAbsFloor), ("rel_l2_floor", slack.relL2Floor)]
+        where !(value.isFinite && value >= 0) {
+            throw PolicyError("\(path): not a valid baseline: slack.\(name) is \(value); it must be a finite number ≥ 0")
+        }
+        for tensor in tensors {
+            for value in [tensor.mismatched, tensor.newNonfinite].compactMap({ $0 }) where value < 0 {
+                throw PolicyError("\(path): not a valid baseline: tensor '\(Printable.text(tensor.name))' has a count of \(value); a count is never negative")
+            }
         }
     }
 }

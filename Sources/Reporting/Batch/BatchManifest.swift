@@ -38,12 +38,14 @@ public struct BatchManifest: Sendable {
     }
 
     /// Reads a manifest; errors name the file and the member.
+    ///
+    /// Through ``SideFile``: a regular file of at most 1 MiB; a FIFO or device is refused without blocking.
     public static func read(_ path: String) throws(PolicyError) -> BatchManifest {
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes = try SideFile.read(path, limit: SideFile.settingsLimit, what: "batch manifest")
         } catch {
-            throw PolicyError("\(path): cannot read the manifest: \(error.localizedDescription)")
+            throw PolicyError("\(path): cannot read the manifest: \(error.reason)")
         }
         let root: JSONValue
         do {

@@ -89,6 +89,29 @@ public struct BatchReport: Sendable, Codable {
         try JSONDecoder().decode(BatchReport.self, from: data)
     }
 
+    /// The recorded exit status, after checking every exit code and count the renderers use.
+    ///
+    /// `summary.exit_code` and each pair's `exit_code` must be 0, 1 or 2 (``RecordedExitStatus``),
+    /// the summary's counts ≥ 0, and each pair's report valid in turn
+    /// (``ComparisonReport/validatedExitStatus()``).
+    public func validatedExitStatus() throws(PolicyError) -> RecordedExitStatus {
+        for (name, value) in [("pairs", summary.pairs), ("equivalent", summary.equivalent),
+                              ("different", summary.different), ("trouble", summary.trouble)] where value < 0 {
+            throw PolicyError("summary.\(name) is \(value); a count is never negative")
+        }
+        for (i, entry) in pairs.enumerated() {
+            _ = try RecordedExitStatus(checking: entry.exitCode, field: "pairs[\(i)].exit_code")
+            if let report = entry.report {
+                do {
+                    _ = try report.validatedExitStatus()
+                } catch {
+                    throw PolicyError("pairs[\(i)].report: \(error.description)")
+                }
+            }
+        }
+        return try RecordedExitStatus(checking: summary.exitCode, field: "summary.exit_code")
+    }
+
     /// One line per pair and the totals, for a terminal.
     public func terminalText() -> String {
         var lines = ["batch \(manifest): \(summary.pairs) pairs: \(summary.equivalent) equivalent, \(summary.different) different, \(summary.trouble) trouble (exit \(summary.exitCode))"]

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Safetensors
 
 extension InspectReport {
     /// The kohya `ss_*` entries shown first, when present: what a LoRA was trained on and how.
@@ -15,6 +16,9 @@ extension InspectReport {
     static let shownScanTensors = 20
 
     /// The report for a person at a terminal: compact and aligned, long values shortened.
+    ///
+    /// Every line passes through ``Printable/text(_:limit:)``: an ESC, BEL or CR in a tensor name,
+    /// a metadata key or value, or the path is shown as `?`.
     public func terminalText() -> String {
         var lines: [String] = [path]
         var storageText = storage.replacingOccurrences(of: "_", with: " ") + ", \(files) file" + (files == 1 ? "" : "s")
@@ -66,7 +70,8 @@ extension InspectReport {
             lines.append("")
             lines += scanLines(scan)
         }
-        return lines.joined(separator: "\n") + "\n"
+        // Tensor names, metadata and the path come from the file: no control character reaches the terminal.
+        return lines.map { Printable.text($0, limit: .max) }.joined(separator: "\n") + "\n"
     }
 
     private func metadataLines() -> [String] {

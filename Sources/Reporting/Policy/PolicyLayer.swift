@@ -29,11 +29,15 @@ public struct PolicyLayer: Sendable, Equatable {
 }
 
 /// A policy file or setting that cannot be used; its description is one line naming the file.
+///
+/// Also the error of the other side files (baselines, manifests, saved reports). Keys and values
+/// echoed from the file pass through ``Printable/line(_:)``: control characters become `?` and
+/// the line is cut at 8,192 characters.
 public struct PolicyError: Error, Sendable, CustomStringConvertible {
     public var description: String
 
     public init(_ description: String) {
-        self.description = description
+        self.description = Printable.line(description)
     }
 }
 
@@ -52,12 +56,14 @@ extension Policy {
     }
 
     /// Reads a policy file (JSON, `docs/policy.md`).
+    ///
+    /// Through ``SideFile``: a regular file of at most 1 MiB; a FIFO or device is refused without blocking.
     public static func layer(fromFile path: String) throws(PolicyError) -> PolicyLayer {
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes = try SideFile.read(path, limit: SideFile.settingsLimit, what: "policy file")
         } catch {
-            throw PolicyError("\(path): cannot read the policy file: \(error.localizedDescription)")
+            throw PolicyError("\(path): cannot read the policy file: \(error.reason)")
         }
         let value: JSONValue
         do {
