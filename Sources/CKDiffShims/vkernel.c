@@ -26,6 +26,8 @@ typedef int32_t i32x16 __attribute__((ext_vector_type(16)));
 typedef uint32_t u32x16 __attribute__((ext_vector_type(16)));
 typedef uint16_t u16x16 __attribute__((ext_vector_type(16)));
 typedef _Float16 h16x16 __attribute__((ext_vector_type(16)));
+typedef int32_t i32x8 __attribute__((ext_vector_type(8)));
+typedef float f32x8 __attribute__((ext_vector_type(8)));
 
 static const i32x16 kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
@@ -69,11 +71,12 @@ typedef struct {
     ckd_vk_fn cast[4][4];
 } ckd_vk_table;
 
-/// The accumulators of one block.
+/// The accumulators of one block. Counters and extremes fold the two halves of a group into 8
+/// lanes (exact either way), which leaves registers to the 16-lane sums.
 typedef struct {
-    i32x16 c_finite, c_mism, c_anan, c_ainf, c_bnan, c_binf, c_new, c_under, c_beyond, c_nonzero;
-    i32x16 c_eq, c_over, c_flush, c_nan, c_req;
-    f32x16 vmax;
+    i32x8 c_nonfinite, c_mism, c_anan, c_ainf, c_bnan, c_binf, c_new, c_under, c_beyond;
+    i32x8 c_eq, c_over, c_flush, c_nan, c_req;
+    f32x8 amax, bmin;
     f32x16 r_abs, r_aa, r_bb, r_ab, r_dd;
     f64x16 d_abs, d_aa, d_bb, d_ab, d_dd;
 } vk_acc;

@@ -14,6 +14,9 @@
 #define round_f16_arith LVL(round_f16_arith)
 #define decode_f16_arith LVL(decode_f16_arith)
 #define reduce_i LVL(reduce_i)
+#define fold LVL(fold)
+#define fold_max LVL(fold_max)
+#define fold_min LVL(fold_min)
 #define reduce_d LVL(reduce_d)
 #include "vkernel_ops.h"
 
@@ -47,47 +50,65 @@ LVL_TARGET static inline __attribute__((always_inline)) f32x16 LVL(round_grid)(f
 }
 
 // One group of CKD_VK_LANES elements into the accumulators; `valid` masks the lanes that exist.
+// The counts that need a non-finite value (NaN, infinities, new non-finite values, the cast
+// check's overflow and NaN) are taken only in groups that hold one; those that need a zero in B
+// (underflow to zero, flushes) or |a| > 65504 are left to LVL(recount), which runs only when the
+// block's smallest |b| is 0 or its largest |a| is above 65504.
 LVL_TARGET static inline __attribute__((always_inline)) void LVL(group)(
         vk_acc *acc, const unsigned char *pa, const unsigned char *pb, float *dst, const i32x16 valid,
         const int ta, const int tb, const int grid_b, const int grid_a, const int compare, const int with_sums,
         const f32x16 vatol, const f32x16 vrtol) {
-    const f32x16 vinf = (f32x16)INFINITY, vzero = (f32x16)0.0f, vf16max = (f32x16)65504.0f;
+    const f32x16 vinf = (f32x16)INFINITY, vzero = (f32x16)0.0f;
     const f32x16 va = LVL(load)(pa, ta), vb = LVL(load)(pb, tb);
-    const i32x16 a_nan = va != va, b_nan = vb != vb;
     const f32x16 aa = fabs_v(va), ab_ = fabs_v(vb);
     const i32x16 a_fin = aa < vinf, b_fin = ab_ < vinf;
+    const i32x16 fin = a_fin & b_fin & valid;
+    // Whether a lane that exists holds a NaN or an infinity.
+    const int rare = __builtin_reduce_and(fin | ~valid) != -1;
+    const i32x16 a_nan = va != va, b_nan = vb != vb;
     if (grid_b != CKD_GRID_NONE) {
         const f32x16 t = LVL(round_grid)(va, grid_b);
-        const i32x16 eq = ((vb == t) | (b_nan & (t != t))) & valid;
-        acc->c_eq += eq;
-        acc->c_over += eq & a_fin & (ab_ == vinf);
-        acc->c_flush += ~eq & valid & (vb == vzero) & (aa > vzero) & a_fin;
-        acc->c_nan += ~eq & valid & b_nan & ~a_nan;
+        i32x16 eq = (vb == t) & valid;
+        if (rare) {
+            eq |= b_nan & (t != t) & valid;
+            acc->c_over += fold(eq & a_fin & (ab_ == vinf));
+            acc->c_nan += fold(~eq & valid & b_nan & ~a_nan);
+        }
+        acc->c_eq += fold(eq);
     }
     if (grid_a != CKD_GRID_NONE) {
         const f32x16 r = LVL(round_grid)(vb, grid_a);
-        acc->c_req += ((va == r) | (a_nan & (r != r))) & valid;
+        i32x16 req = va == r;
+        if (rare) req |= a_nan & (r != r);
+        acc->c_req += fold(req & valid);
     }
+    // For LVL(recount): |a| and |b| of the lanes that exist (NaN lanes leave them as they are).
+    // (A binary16 A is never beyond 65504: no need to look.)
+    if (compare && ta != CKD_RAW_F16) {
+        const f32x8 gmax = fold_max(select_v(valid, aa, vzero));
+        acc->amax = gmax > acc->amax ? gmax : acc->amax;
+    }
+    const f32x8 gmin = fold_min(select_v(valid, ab_, vinf));
+    acc->bmin = gmin < acc->bmin ? gmin : acc->bmin;
     if (!compare) return;
-    const i32x16 fin = a_fin & b_fin & valid;
-    acc->c_anan += a_nan & valid;
-    acc->c_ainf += ~a_nan & ~a_fin & valid;
-    acc->c_bnan += b_nan & valid;
-    acc->c_binf += ~b_nan & ~b_fin & valid;
-    acc->c_beyond += a_fin & (aa > vf16max) & valid;
-    acc->c_new += a_fin & ~b_fin & valid;
-    // A pair not both finite is outside tolerance unless both are the same infinity or NaN.
-    acc->c_mism += ~fin & valid & ~((va == vb) | (a_nan & b_nan));
-    acc->c_finite += fin;
-    const f32x16 xa = select_v(fin, va, vzero), xb = select_v(fin, vb, vzero);
+    f32x16 xa = va, xb = vb;
+    if (rare) {
+        acc->c_nonfinite += fold(~fin & valid);
+        acc->c_anan += fold(a_nan & valid);
+        acc->c_ainf += fold(~a_nan & ~a_fin & valid);
+        acc->c_bnan += fold(b_nan & valid);
+        acc->c_binf += fold(~b_nan & ~b_fin & valid);
+        acc->c_new += fold(a_fin & ~b_fin & valid);
+        // A pair not both finite is outside tolerance unless both are the same infinity or NaN.
+        acc->c_mism += fold(~fin & valid & ~((va == vb) | (a_nan & b_nan)));
+        xa = select_v(fin, va, vzero);
+        xb = select_v(fin, vb, vzero);
+    }
     const f32x16 dv = xb - xa;
     const f32x16 ad = fabs_v(dv);
     memcpy(dst, &ad, sizeof ad);
     const f32x16 thr = vatol + vrtol * fabs_v(xa);
-    acc->c_mism += fin & (ad > thr);
-    acc->c_under += fin & (xa != vzero) & (xb == vzero);
-    acc->c_nonzero += ad > vzero;
-    acc->vmax = select_v(ad > acc->vmax, ad, acc->vmax);
+    acc->c_mism += fold(fin & (ad > thr));
     acc->r_abs = acc->r_abs + ad;
     if (with_sums) {
         const f32x16 p_aa = xa * xa, p_bb = xb * xb, p_ab = xa * xb, p_dd = dv * dv;
@@ -98,6 +119,25 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(group)(
     }
 }
 
+// The counts left out of LVL(group) for one group: finite A beyond 65504 (`beyond`), finite
+// non-zero A over a zero in finite B (underflow to zero, `zeros`), and for the cast check, a zero
+// in B that is not r(a) under a finite non-zero A (a flush).
+LVL_TARGET static inline __attribute__((always_inline)) void LVL(recount_group)(
+        vk_acc *acc, const unsigned char *pa, const unsigned char *pb, const i32x16 valid, const int ta, const int tb,
+        const int grid_b, const int compare, const int beyond, const int zeros) {
+    const f32x16 vinf = (f32x16)INFINITY, vzero = (f32x16)0.0f;
+    const f32x16 va = LVL(load)(pa, ta), vb = LVL(load)(pb, tb);
+    const f32x16 aa = fabs_v(va);
+    const i32x16 a_fin = (aa < vinf) & valid;
+    if (compare && beyond) acc->c_beyond += fold(a_fin & (aa > (f32x16)65504.0f));
+    if (!zeros) return;
+    const i32x16 a_live = a_fin & (aa > vzero), b_zero = vb == vzero;
+    if (compare) acc->c_under += fold(a_live & b_zero);
+    if (grid_b != CKD_GRID_NONE) {
+        const f32x16 t = LVL(round_grid)(va, grid_b);
+        acc->c_flush += fold(a_live & b_zero & ~(vb == t));
+    }
+}
 // The float sums of a run, widened and added to the double lanes, and reset.
 LVL_TARGET static inline __attribute__((always_inline)) void LVL(end_run)(vk_acc *acc, const int with_sums) {
     acc->d_abs += __builtin_convertvector(acc->r_abs, f64x16);
@@ -124,6 +164,7 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(block_body)(
     float *d = k->d;
     vk_acc acc;
     memset(&acc, 0, sizeof acc);
+    acc.bmin = (f32x8)INFINITY;
     // Runs of CKD_VK_RUN groups: within a run each lane sums in float; then the run's lanes are
     // widened and added to the double lanes. The tail group continues the last run.
     for (size_t g0 = 0; g0 < groups; g0 += CKD_VK_RUN) {
@@ -146,6 +187,26 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(block_body)(
         if (compare) memcpy(d + groups * CKD_VK_LANES, tail_d, rest * sizeof(float));
     }
     if (compare && (groups % CKD_VK_RUN != 0 || rest)) LVL(end_run)(&acc, with_sums);
+    // The rare counts, over the block again where it can hold any.
+    float a_max = 0.0f, b_min = INFINITY;
+    for (int j = 0; j < 8; j++) {
+        if (acc.amax[j] > a_max) a_max = acc.amax[j];
+        if (acc.bmin[j] < b_min) b_min = acc.bmin[j];
+    }
+    const int beyond = compare && a_max > 65504.0f;
+    const int zeros = (compare || grid_b != CKD_GRID_NONE) && b_min == 0.0f;
+    if (beyond || zeros) {
+        for (size_t g = 0; g < groups; g++)
+            LVL(recount_group)(&acc, ra + g * CKD_VK_LANES * size_a, rb + g * CKD_VK_LANES * size_b, (i32x16)-1,
+                               ta, tb, grid_b, compare, beyond, zeros);
+        if (rest) {
+            unsigned char tail_a[CKD_VK_LANES * 4] = {0}, tail_b[CKD_VK_LANES * 4] = {0};
+            memcpy(tail_a, ra + groups * CKD_VK_LANES * size_a, rest * size_a);
+            memcpy(tail_b, rb + groups * CKD_VK_LANES * size_b, rest * size_b);
+            LVL(recount_group)(&acc, tail_a, tail_b, (i32x16)(kLaneIndex < (int32_t)rest), ta, tb, grid_b, compare,
+                               beyond, zeros);
+        }
+    }
     ckd_cast_counts *c = k->counts;
     if (c && grid_b != CKD_GRID_NONE) {
         const int64_t eq = -reduce_i(acc.c_eq), over = -reduce_i(acc.c_over);
@@ -160,7 +221,7 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(block_body)(
     if (!compare) return;
 
     ckd_block_stats *s = k->stats;
-    const int64_t finite = -reduce_i(acc.c_finite);
+    const int64_t finite = (int64_t)n + reduce_i(acc.c_nonfinite);
     s->finite_pairs += finite;
     s->mismatched += -reduce_i(acc.c_mism);
     s->a_nan += -reduce_i(acc.c_anan);
@@ -177,22 +238,37 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(block_body)(
         s->sum_ab += reduce_d(acc.d_ab);
         s->sum_dd += reduce_d(acc.d_dd);
     }
+    // The block's largest |d| and the number of |d| above 0, from the stored |d| (in cache).
+    f32x8 vmax = 0.0f;
+    i32x8 nonzero = 0;
+    for (size_t g = 0; g < groups; g++) {
+        f32x16 v;
+        memcpy(&v, d + g * CKD_VK_LANES, sizeof v);
+        const f32x8 m = fold_max(v);
+        vmax = m > vmax ? m : vmax;
+        nonzero += fold(v > (f32x16)0.0f);
+    }
     float block_max = 0.0f;
-    for (int j = 0; j < CKD_VK_LANES; j++) if (acc.vmax[j] > block_max) block_max = acc.vmax[j];
+    for (int j = 0; j < 8; j++) if (vmax[j] > block_max) block_max = vmax[j];
+    int64_t above_zero = -reduce_i(nonzero);
+    for (size_t j = groups * CKD_VK_LANES; j < n; j++) {
+        if (d[j] > block_max) block_max = d[j];
+        above_zero += d[j] > 0.0f;
+    }
 
     // The histogram from the stored |d|: the number above each edge below the block maximum (edges
     // at or above it have nothing above them); pairs not finite have |d| = 0 and count nowhere above.
     int64_t above[CKD_VK_EDGES];
-    above[0] = -reduce_i(acc.c_nonzero);
+    above[0] = above_zero;
     for (int e = 1; e < CKD_VK_EDGES; e++) {
         above[e] = 0;
         if (!(kVkEdges[e] < block_max)) continue;
         const f32x16 edge = (f32x16)kVkEdges[e];
-        i32x16 hits = 0;
+        i32x8 hits = 0;
         for (size_t g = 0; g < groups; g++) {
             f32x16 v;
             memcpy(&v, k->d + g * CKD_VK_LANES, sizeof v);
-            hits += v > edge;
+            hits += fold(v > edge);
         }
         above[e] = -reduce_i(hits);
         for (size_t j = groups * CKD_VK_LANES; j < n; j++) above[e] += k->d[j] > kVkEdges[e];
@@ -258,4 +334,7 @@ static const ckd_vk_table LVL(table) = {
 #undef round_f16_arith
 #undef decode_f16_arith
 #undef reduce_i
+#undef fold
+#undef fold_max
+#undef fold_min
 #undef reduce_d

@@ -50,8 +50,26 @@ VK_FN f32x16 decode_f16_arith(u16x16 h) {
     return (f32x16)((u32x16)v | sign);
 }
 
-VK_FN int64_t reduce_i(i32x16 v) {
+VK_FN int64_t reduce_i(i32x8 v) {
     return (int64_t)__builtin_reduce_add(v);
+}
+
+/// The two halves of a group's compare masks added: -2, -1 or 0 per lane.
+VK_FN i32x8 fold(i32x16 m) {
+    return __builtin_shufflevector(m, m, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+/// The larger of the two halves of x, lane by lane (NaN lanes lose to numbers in the second half).
+VK_FN f32x8 fold_max(f32x16 x) {
+    const f32x8 lo = __builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7);
+    const f32x8 hi = __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15);
+    return lo > hi ? lo : hi;
+}
+
+VK_FN f32x8 fold_min(f32x16 x) {
+    const f32x8 lo = __builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7);
+    const f32x8 hi = __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15);
+    return lo < hi ? lo : hi;
 }
 
 /// The 16 double lanes added in a fixed tree: lane i with lane i + 8, then i + 4, i + 2, i + 1.
