@@ -5,6 +5,7 @@
 #include "CKDiffShims.h"
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 // Products and sums are rounded one operation at a time on every level: no a * b + c contracted
@@ -162,7 +163,8 @@ int ckd_simd_best_level(void) {
     return CKD_SIMD_SCALAR;
 }
 
-static _Atomic int g_forced_level = -1;
+// -2: not decided yet (CKDIFF_SIMD is read on first use); -1: the best level; else a CKD_SIMD_*.
+static _Atomic int g_forced_level = -2;
 
 int ckd_simd_set_level(int level) {
     if (level < 0) { atomic_store(&g_forced_level, -1); return 0; }
@@ -171,8 +173,25 @@ int ckd_simd_set_level(int level) {
     return 0;
 }
 
+int ckd_simd_level_named(const char *name) {
+    static const char *const names[] = {"scalar", "avx2", "avx512", "neon"};
+    if (name == NULL) return -1;
+    for (int level = 0; level < 4; level++)
+        if (strcmp(name, names[level]) == 0) return level;
+    return -1;
+}
+
 int ckd_simd_level(void) {
-    const int forced = atomic_load_explicit(&g_forced_level, memory_order_relaxed);
+    int forced = atomic_load_explicit(&g_forced_level, memory_order_relaxed);
+    if (forced == -2) {
+        // CKDIFF_SIMD, when it names a level this CPU runs; anything else is left to the
+        // program to refuse (the ckdiff executable does, with exit status 2).
+        const int named = ckd_simd_level_named(getenv("CKDIFF_SIMD"));
+        const int chosen = named >= 0 && ckd_simd_level_available(named) ? named : -1;
+        int expected = -2;
+        atomic_compare_exchange_strong(&g_forced_level, &expected, chosen);
+        forced = atomic_load(&g_forced_level);
+    }
     return forced >= 0 ? forced : ckd_simd_best_level();
 }
 

@@ -12,7 +12,10 @@ import Testing
 struct KernelLevelTests {
     @Test("CKDIFF_SIMD: unset or empty keeps the best level, a level name forces it, others are refused")
     func environment() throws {
-        defer { try? KernelLevel.force(nil) }
+        let previous = KernelLevel.current
+        defer { try? KernelLevel.force(previous) }
+        // (This process's own CKDIFF_SIMD, if any, set the level before: back to the best.)
+        try KernelLevel.force(nil)
         try KernelLevel.applyEnvironment([:])
         #expect(KernelLevel.current == KernelLevel.best)
         try KernelLevel.applyEnvironment(["CKDIFF_SIMD": ""])
@@ -63,7 +66,8 @@ struct KernelLevelTests {
 
     @Test("the bundled samples' reports are byte-identical at every level this CPU runs")
     func reportsIdenticalAcrossLevels() throws {
-        defer { try? KernelLevel.force(nil) }
+        let previous = KernelLevel.current
+        defer { try? KernelLevel.force(previous) }
         let pairs = try Self.samplePairs()
         #expect(pairs.count >= 5)
         for pair in pairs {

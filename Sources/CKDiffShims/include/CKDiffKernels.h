@@ -60,8 +60,13 @@ enum {
 int ckd_simd_level_available(int level);
 /// The fastest level this CPU runs.
 int ckd_simd_best_level(void);
-/// The level the un-suffixed entry points use: the one set by ckd_simd_set_level, else the best.
+/// The level the un-suffixed entry points use: the one set by ckd_simd_set_level; before any
+/// such call, the one the environment variable CKDIFF_SIMD names (avx512, avx2, neon, scalar) when
+/// the CPU runs it; else the best. (A CKDIFF_SIMD value naming no level, or one the CPU lacks, is
+/// ignored here: programs refuse it themselves, as ckdiff does with exit status 2.)
 int ckd_simd_level(void);
+/// The CKD_SIMD_* level of a CKDIFF_SIMD value ("scalar", "avx2", "avx512", "neon"), or -1.
+int ckd_simd_level_named(const char *name);
 /// Makes the un-suffixed entry points use `level` (a negative level: the best again). Returns 0,
 /// or -1 without changing anything when the CPU lacks the level. Results do not depend on it.
 int ckd_simd_set_level(int level);
