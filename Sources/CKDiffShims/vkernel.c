@@ -225,6 +225,7 @@ static void run_blocks(ckd_vk_fn fn, const void *a, size_t size_a, const void *b
             .d = d ? d + start : NULL, .n = m, .atol = atol, .rtol = rtol, .running_max = best,
             .stats = s ? &bs : NULL, .counts = c,
         };
+        // (fn may read back bs, which holds this block alone.)
         fn(&k);
         if (s) {
             s->sum_abs += bs.sum_abs;

@@ -294,9 +294,38 @@ LVL_TARGET static inline __attribute__((always_inline)) void LVL(block_body)(
         LVL(block_body)(k, CKD_RAW_##TA, CKD_RAW_##TB, gb, ga, 1, 1); \
     }
 VK_RAW(F32, F32) VK_RAW(F32, F16) VK_RAW(F32, BF16)
-VK_RAW(F16, F32) VK_RAW(F16, F16) VK_RAW(F16, BF16)
+VK_RAW(F16, F32) VK_RAW(F16, F16)
 VK_RAW(BF16, F32) VK_RAW(BF16, F16) VK_RAW(BF16, BF16)
 #undef VK_RAW
+
+// F16 A against BF16 B (BF16 training, F16 saving: the common cast). Where every element of the
+// block is an exact cast, b = r_BF16(a) (or both NaN), the reverse check needs no rounding: a
+// BF16 value rounded from a binary16 value is itself a binary16 value unless it left the binary16
+// range (65504 rounds to 65536, which r_F16 takes to Inf), so r_F16(b) = b there and a = r_F16(b)
+// exactly when a = b, that is |d| = 0 (pairs not both finite have |d| = 0 and are the same value:
+// NaN and NaN, or the same infinity). The reverse mismatches are then the |d| above 0. Otherwise
+// the reverse check runs as a pass of its own over the block.
+LVL_TARGET static void LVL(raw_F16_BF16)(const ckd_vk_args *k) {
+    ckd_cast_counts forward = {0};
+    ckd_vk_args fk = *k;
+    fk.counts = &forward;
+    LVL(block_body)(&fk, CKD_RAW_F16, CKD_RAW_BF16, CKD_GRID_BF16, CKD_GRID_NONE, 1, 1);
+    ckd_cast_counts *c = k->counts;
+    if (!c) return;
+    c->exact += forward.exact;
+    c->overflow += forward.overflow;
+    c->flushed += forward.flushed;
+    c->nan += forward.nan;
+    c->mismatch += forward.mismatch;
+    if (forward.exact + forward.overflow == (int64_t)k->n) {
+        // k->stats holds this block alone (see run_blocks): |d| > 0 is finite pairs minus bucket 0.
+        c->reverse_mismatch += k->stats->finite_pairs - k->stats->histogram[0];
+    } else {
+        ckd_vk_args rk = *k;
+        rk.stats = NULL;
+        LVL(block_body)(&rk, CKD_RAW_F16, CKD_RAW_BF16, CKD_GRID_NONE, CKD_GRID_F16, 0, 0);
+    }
+}
 
 // Decoded values compared without the dot products (the caller takes them with cblas).
 LVL_TARGET static void LVL(counts_only)(const ckd_vk_args *k) {
