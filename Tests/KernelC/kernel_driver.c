@@ -5,6 +5,7 @@
 // Built and run by the Swift test suite (natively, and for aarch64 under qemu); prints one line per
 // level and exits 0 when every level agrees, 1 otherwise.
 #include "CKDiffKernels.h"
+#include "CKDiffShims.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,30 @@ static void check_level(int level) {
                 expect(same_bits(&s1, &s2, sizeof s1), "raw stats", level, trial);
                 expect(same_bits(&c1, &c2, sizeof c1), "raw cast counts", level, trial);
                 expect(same_bits(d1, d2, n * sizeof(float)), "raw |d|", level, trial);
+            }
+        }
+        {
+            // F16 A against its exact BF16 cast (the kernel's shortcut for that pair), and the same
+            // with one element off: the cast counts equal the element-wise check on decoded values.
+            encode(a, n, CKD_RAW_F16, ra);
+            ckd_f16_to_f32_portable(ra, a2, n);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t u = f_bits(a2[i]);
+                uint16_t h = (a2[i] != a2[i]) ? (uint16_t)(0x7fc0u | ((u >> 16) & 0x8000u)) : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+                memcpy(rb + 2 * i, &h, 2);
+                b2[i] = bits_f((uint32_t)h << 16);
+            }
+            for (int broken = 0; broken <= 1; broken++) {
+                if (broken) { rb[n / 2 * 2] ^= 1; b2[n / 2] = bits_f((uint32_t)(rb[n / 2 * 2] | (rb[n / 2 * 2 + 1] << 8)) << 16); }
+                ckd_block_stats s1, s2;
+                ckd_cast_counts c1, c2, element;
+                memset(&s1, 0, sizeof s1); memset(&s2, 0, sizeof s2);
+                memset(&c1, 0, sizeof c1); memset(&c2, 0, sizeof c2); memset(&element, 0, sizeof element);
+                ckd_block_compare_raw_at(CKD_SIMD_SCALAR, ra, CKD_RAW_F16, rb, CKD_RAW_BF16, d1, n, atol, rtol, running, &s1, &c1);
+                ckd_block_compare_raw_at(level, ra, CKD_RAW_F16, rb, CKD_RAW_BF16, d2, n, atol, rtol, running, &s2, &c2);
+                ckd_cast_check_at(CKD_SIMD_SCALAR, a2, b2, n, CKD_GRID_BF16, CKD_GRID_F16, &element);
+                expect(same_bits(&s1, &s2, sizeof s1) && same_bits(&c1, &c2, sizeof c1), "exact-cast raw", level, trial);
+                expect(same_bits(&c2, &element, sizeof c2), "exact-cast counts against the element-wise check", level, trial);
             }
         }
         for (int with_sums = 0; with_sums <= 1; with_sums++) {
