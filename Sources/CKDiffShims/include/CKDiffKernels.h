@@ -161,7 +161,8 @@ enum {
 /// ckd_block_compare_raw with CKD_RAW_* hints (which change no result).
 int ckd_block_compare_raw_using(int flags, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
                                 float atol, float rtol, float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
-/// Whether this CPU has AVX512_BF16 (vcvtneps2bf16), used by the F16-against-BF16 fused kernels.
+/// Whether this CPU has AVX512_BF16 (vcvtneps2bf16). No kernel level uses it now (bfloat16 is
+/// rounded by integer arithmetic everywhere); kept for callers.
 int ckd_avx512bf16_available(void);
 
 #endif
