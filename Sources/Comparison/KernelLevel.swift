@@ -1,4 +1,5 @@
 import CKDiffShims
+import Foundation
 
 /// An instruction-set level of the block kernel (`CKDIFF_SIMD`).
 ///
@@ -75,6 +76,12 @@ public enum KernelLevel: String, CaseIterable, Sendable, CustomStringConvertible
         guard let value = environment[environmentVariable], !value.isEmpty else { return }
         guard let level = KernelLevel(rawValue: value) else { throw .unknown(value) }
         try force(level)
+    }
+
+    /// ``applyEnvironment(_:)`` with this process's environment: what the executable calls first,
+    /// printing a thrown error as `ckdiff: error: …` and exiting with status 2.
+    public static func applyEnvironment() throws(KernelLevelError) {
+        try applyEnvironment(ProcessInfo.processInfo.environment)
     }
 }
 
