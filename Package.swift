@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle", "CKDiffTestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CKDiffTestSupport"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Reporting", "CKDiffTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CKDiffCLI", "ckdiff", "CKDiffTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CKDiffCLI", "Comparison", "Reporting", "ckdiff", "CKDiffTestSupport"]),
     ]
 )

@@ -24,6 +24,13 @@ public enum CKDiffCLI {
     /// ArgumentParser's 64; help and `--version` go to standard output with status 0.
     public static func run(_ arguments: [String], console: Console) -> Int32 {
         BLASThreads.quiet()
+        do {
+            // CKDIFF_SIMD=avx512|avx2|neon|scalar forces a kernel level; one the CPU lacks is trouble.
+            try KernelLevel.applyEnvironment(console.environment)
+        } catch {
+            console.printError("ckdiff: error: \(error)")
+            return ExitStatus.trouble.rawValue
+        }
         if let mistake = ArgumentMistake.find(in: arguments) {
             console.printError("ckdiff: error: \(mistake)")
             return ExitStatus.trouble.rawValue

@@ -9,7 +9,7 @@ import Safetensors
 ///
 /// `Float` blocks go through the fused C pass (`ckd_block_compare`: counts,
 /// maximum, histogram, Σ|d| and, by default, the four dot products, all ending
-/// in `Double`); with ``Numerics/cblas`` the dot products come from
+/// in `Double`, in one summation order at every ``KernelLevel``); with ``Numerics/cblas`` the dot products come from
 /// `cblas_dsdot` instead. `Double` blocks (F64 and wide integers) use the
 /// routine below with the same definitions, its dot products from `cblas_ddot`.
 enum Kernels {
@@ -42,19 +42,17 @@ enum Kernels {
 
     /// Decodes, compares and cast-checks a block straight from raw F32/F16/BF16 data (`ckd_block_compare_raw`).
     ///
-    /// Returns false, having done nothing, when the CPU lacks the fused kernel: the caller then
-    /// decodes and calls ``compareFloatBlock(_:_:_:count:base:tolerance:numerics:into:)``.
+    /// The same results, bit for bit, as decoding, ``compareFloatBlock(_:_:_:count:base:tolerance:numerics:into:)``
+    /// with fused sums and `ckd_cast_check`, at every ``KernelLevel``. Returns false, having done
+    /// nothing, for a dtype code the kernel does not read: the caller then decodes.
     @inline(__always)
     static func compareRawBlock(_ rawA: UnsafeRawPointer, _ codeA: Int32, _ rawB: UnsafeRawPointer, _ codeB: Int32,
                                 _ d: UnsafeMutablePointer<Float>, count: Int, base: Int, tolerance: Tolerance,
                                 into stats: inout BlockStatistics) -> Bool {
         var s = ckd_block_stats()
         var c = ckd_cast_counts()
-        // The unit's blocks so far were exact casts: let the kernel expect another (same results either way).
-        var flags = Int32(CKD_RAW_BF16_INSTRUCTION)
-        if stats.cast.mismatch == 0 && stats.cast.flushed == 0 { flags |= Int32(CKD_RAW_EXACT_CAST_SO_FAR) }
-        guard ckd_block_compare_raw_using(flags, rawA, codeA, rawB, codeB, d, count, Float(tolerance.atol),
-                                          Float(tolerance.rtol), Float(stats.maxAbs), &s, &c) != 0 else { return false }
+        guard ckd_block_compare_raw(rawA, codeA, rawB, codeB, d, count, Float(tolerance.atol), Float(tolerance.rtol),
+                                    Float(stats.maxAbs), &s, &c) != 0 else { return false }
         stats.add(s, base: base)
         if codeA != codeB { stats.cast.add(c) }
         return true

@@ -1,3 +1,4 @@
+import Comparison
 import CKDiffTestSupport
 import Foundation
 import Safetensors
@@ -78,5 +79,37 @@ struct BinaryEndToEndTests {
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("/dev/full"))
         #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+/// `CKDIFF_SIMD` through the built binary: a level is forced, a bad value is refused before any work.
+@Suite("CKDIFF_SIMD, through the built binary")
+struct SIMDSwitchTests {
+    @Test("an unknown value, and a level this CPU lacks, are one line and exit 2")
+    func refused() throws {
+        let file = BinaryEndToEndTests.fp32
+        let unknown = try CLIRunner.runBinary([file, file], environment: ["CKDIFF_SIMD": "sse9"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stdout.isEmpty)
+        #expect(unknown.stderr.hasPrefix("ckdiff: error: CKDIFF_SIMD=") && unknown.stderr.split(separator: "\n").count == 1,
+                "\(unknown.stderr)")
+        let lacking = KernelLevel.allCases.filter { !KernelLevel.available.contains($0) }
+        #expect(!lacking.isEmpty, "every CPU lacks either NEON or the x86 levels")
+        for level in lacking {
+            let outcome = try CLIRunner.runBinary([file, file], environment: ["CKDIFF_SIMD": level.rawValue])
+            #expect(outcome.status == 2, "\(level)")
+            #expect(outcome.stderr.contains(level.rawValue))
+        }
+    }
+
+    @Test("every level this CPU runs gives the same report bytes through the binary")
+    func everyLevelSameBytes() throws {
+        let a = BinaryEndToEndTests.fp32, b = BinaryEndToEndTests.fp16
+        let reference = try CLIRunner.runBinary([a, b, "--json", "-"], environment: ["CKDIFF_SIMD": "scalar"])
+        #expect(reference.status == 0)
+        for level in KernelLevel.available {
+            let outcome = try CLIRunner.runBinary([a, b, "--json", "-"], environment: ["CKDIFF_SIMD": level.rawValue])
+            #expect(outcome.stdoutData == reference.stdoutData, "\(level)")
+        }
     }
 }

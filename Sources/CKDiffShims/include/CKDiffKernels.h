@@ -38,32 +38,62 @@ typedef struct {
     int64_t histogram[CKD_HISTOGRAM_BUCKETS];
 } ckd_block_stats;
 
+/// The instruction-set levels of the block kernel. Every level runs the same code (the kernel is
+/// written once in clang's vector extensions and compiled per level) and gives bit-identical
+/// results; only the speed differs.
+enum {
+    /// No optional extension: the compiler's baseline instructions (SSE2 on x86-64, AdvSIMD on
+    /// AArch64), binary16 rounded and decoded by arithmetic.
+    CKD_SIMD_SCALAR = 0,
+    /// x86-64 AVX2 with FMA and F16C.
+    CKD_SIMD_AVX2 = 1,
+    /// x86-64 AVX-512 (F, BW, DQ, VL).
+    CKD_SIMD_AVX512 = 2,
+    /// AArch64 AdvSIMD with the binary16 conversion instructions.
+    CKD_SIMD_NEON = 3
+};
+
+/// Defined where the CKD_SIMD_* levels exist (for tools built against older kernels too).
+#define CKD_HAS_SIMD_LEVELS 1
+
+/// Whether this CPU and build run the level (1) or not (0); CKD_SIMD_SCALAR always runs.
+int ckd_simd_level_available(int level);
+/// The fastest level this CPU runs.
+int ckd_simd_best_level(void);
+/// The level the un-suffixed entry points use: the one set by ckd_simd_set_level; before any
+/// such call, the one the environment variable CKDIFF_SIMD names (avx512, avx2, neon, scalar) when
+/// the CPU runs it; else the best. (A CKDIFF_SIMD value naming no level, or one the CPU lacks, is
+/// ignored here: programs refuse it themselves, as ckdiff does with exit status 2.)
+int ckd_simd_level(void);
+/// The CKD_SIMD_* level of a CKDIFF_SIMD value ("scalar", "avx2", "avx512", "neon"), or -1.
+int ckd_simd_level_named(const char *name);
+/// Makes the un-suffixed entry points use `level` (a negative level: the best again). Returns 0,
+/// or -1 without changing anything when the CPU lacks the level. Results do not depend on it.
+int ckd_simd_set_level(int level);
+
 /// Compares one block of decoded values in a single fused pass.
 ///
-/// Writes d[i] = |b[i] - a[i]| for finite pairs and 0 otherwise (the vector paths
-/// also write 0 for the other pairs of a group that holds a non-finite value, and
-/// count that group in full themselves). Adds its counts to `stats` (which the
-/// caller zeroes once) and, when the block's largest |b - a| is above
-/// `running_max`, sets stats->max_abs and stats->max_index (the first such
-/// element of the block). With `with_sums`, also adds Σa², Σb², Σab and Σd²:
-/// products and sums of runs of 32 elements per lane are taken in float, then
-/// added in double (a relative error near 2⁻²⁴·√128 on each partial sum).
-/// Without `with_sums` it sets a[i] and b[i] to 0 wherever d[i] was set to 0 for
-/// a non-finite pair, so that dot products the caller takes afterwards over a, b
-/// and d (‖a‖², ‖b‖², a·b, ‖d‖²) add exactly the finite pairs; with sums, a and b
-/// may be left unchanged. Uses the fused AVX-512 kernel (with sums) or AVX2 when
-/// the CPU has them, else portable C (which sums in double); all give the same
-/// counts and maxima.
+/// Writes d[i] = |b[i] - a[i]| for finite pairs and 0 otherwise. Adds its counts to `stats`
+/// (which the caller zeroes once) and, when the largest |b - a| is above `running_max`, sets
+/// stats->max_abs and stats->max_index (its first element), else stats->max_index = -1. With
+/// `with_sums`, also adds Σa², Σb², Σab and Σd². Without `with_sums` it sets a[i] and b[i] to 0
+/// where the pair is not finite, so that dot products the caller takes afterwards over a, b and d
+/// add exactly the finite pairs; with sums, a and b are left unchanged.
+///
+/// Summation order (the same on every level, so every level gives the same bits): the input is
+/// cut into blocks of 4096 elements; in a block, element i goes to lane i mod 16; each lane adds
+/// its values (|d|, and the products a·a, b·b, a·b, d·d, each rounded to binary32, no fused
+/// multiply-add) in binary32 over runs of 32 values (512 elements of the block); each run's 16
+/// lane sums are widened and added to 16 binary64 lanes, in run order; the 16 lanes are added as
+/// (lane i + lane i+8), then i + 4, i + 2, i + 1; blocks add in order. Pairs that are not both
+/// finite contribute zeros to every lane. The tolerance test is |b - a| > atol + rtol·|a| with the
+/// product and the sum each rounded to binary32.
 void ckd_block_compare(float *a, float *b, float *d, size_t n, float atol, float rtol,
                        float running_max, int with_sums, ckd_block_stats *stats);
-
-/// The widest vector code this CPU runs: 0 portable C, 1 AVX2 + FMA, 2 AVX-512 (F, BW, DQ, VL).
-int ckd_simd_level(void);
-/// ckd_block_compare with the code of at most `level` (see ckd_simd_level), for tests that
-/// check every path against the portable one. All levels give the same counts and maxima.
+/// ckd_block_compare at a given level (see CKD_SIMD_*; a level the CPU lacks runs CKD_SIMD_SCALAR).
 void ckd_block_compare_at(int level, float *a, float *b, float *d, size_t n, float atol, float rtol,
                           float running_max, int with_sums, ckd_block_stats *stats);
-/// The same computation, always with the portable code (for tests).
+/// ckd_block_compare at CKD_SIMD_SCALAR.
 void ckd_block_compare_portable(float *a, float *b, float *d, size_t n, float atol, float rtol,
                                 float running_max, int with_sums, ckd_block_stats *stats);
 
@@ -102,9 +132,9 @@ typedef struct {
 /// rounding to `grid_a`. Either grid may be CKD_GRID_NONE to skip that side.
 /// Run it before ckd_block_compare, which zeroes non-finite pairs in place.
 void ckd_cast_check(const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
-/// ckd_cast_check with the code of at most `level` (see ckd_simd_level), for tests.
+/// ckd_cast_check at a given level (a level the CPU lacks runs CKD_SIMD_SCALAR).
 void ckd_cast_check_at(int level, const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
-/// ckd_cast_check with the portable code, for tests.
+/// ckd_cast_check at CKD_SIMD_SCALAR.
 void ckd_cast_check_portable(const float *a, const float *b, size_t n, int grid_b, int grid_a, ckd_cast_counts *counts);
 
 /// Raw dtypes the fused kernel reads (little-endian storage).
@@ -112,29 +142,27 @@ enum { CKD_RAW_F32 = 1, CKD_RAW_F16 = 2, CKD_RAW_BF16 = 3 };
 
 /// Decodes, compares and cast-checks one block straight from raw data, in one pass.
 ///
-/// The same results as decoding both sides to binary32, running ckd_cast_check (when the
-/// dtypes differ: B's grid for A's values and A's grid for B's) and then ckd_block_compare with
-/// sums: counts, maximum and cast counts exactly, Σ|d| and the dot products to float-run
-/// rounding. d receives |b - a| (0 where a pair is not finite, and for the whole group of 16
-/// that holds one). Returns 1 when it ran, 0 when this CPU lacks AVX-512 (or n > 4096): the
-/// caller then decodes and uses the separate routines.
+/// The same results, bit for bit, as decoding both sides to binary32, running ckd_cast_check
+/// (when the dtypes differ: B's grid for A's values and A's grid for B's) and then
+/// ckd_block_compare with sums. Returns 1, or 0 (having done nothing) for a dtype code other than
+/// CKD_RAW_*.
 int ckd_block_compare_raw(const void *ra, int ta, const void *rb, int tb, float *d, size_t n, float atol, float rtol,
                           float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
-/// Flags of ckd_block_compare_raw_using. None changes a result, only how it is reached.
+/// ckd_block_compare_raw at a given level (a level the CPU lacks runs CKD_SIMD_SCALAR).
+int ckd_block_compare_raw_at(int level, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
+                             float atol, float rtol, float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
+/// Hints of ckd_block_compare_raw_using. None changes a result; the kernel now ignores them.
 enum {
-    /// Round to bfloat16 with vcvtneps2bf16 where the CPU has it (else by integer arithmetic).
+    /// Round to bfloat16 with vcvtneps2bf16 where the CPU has it.
     CKD_RAW_BF16_INSTRUCTION = 1,
-    /// Every block of this tensor so far was an exact cast (no cast mismatch, no flush). For F16
-    /// against BF16 the kernel then expects another: it takes the reverse cast count from |d| = 0,
-    /// looks for no zeros in B and keeps |d| as binary16, and goes over the block again only if it
-    /// turns out not to be one.
+    /// Every block of this tensor so far was an exact cast.
     CKD_RAW_EXACT_CAST_SO_FAR = 2
 };
-/// ckd_block_compare_raw with explicit CKD_RAW_* flags (ckd_block_compare_raw passes
-/// CKD_RAW_BF16_INSTRUCTION alone).
+/// ckd_block_compare_raw with CKD_RAW_* hints (which change no result).
 int ckd_block_compare_raw_using(int flags, const void *ra, int ta, const void *rb, int tb, float *d, size_t n,
                                 float atol, float rtol, float running_max, ckd_block_stats *stats, ckd_cast_counts *counts);
-/// Whether this CPU has AVX512_BF16 (vcvtneps2bf16), used by the F16-against-BF16 fused kernels.
+/// Whether this CPU has AVX512_BF16 (vcvtneps2bf16). No kernel level uses it now (bfloat16 is
+/// rounded by integer arithmetic everywhere); kept for callers.
 int ckd_avx512bf16_available(void);
 
 #endif
