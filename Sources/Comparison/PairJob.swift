@@ -106,7 +106,7 @@ struct PairJob: Sendable {
                 mode = .transpose
                 rows = viewA.shape[0]
                 columns = viewA.shape[1]
-                inner = viewA.shape.dropFirst(2).reduce(1, *)
+                inner = Safetensors.elementCount(of: viewA.shape.dropFirst(2))
                 if dtypeA != dtypeB, !useDouble, let gridB = castGrid(dtypeB), let gridA = castGrid(dtypeA) {
                     castGridB = gridB
                     castGridA = gridA
@@ -169,7 +169,7 @@ struct ResolvedView {
             guard let outer = shape.first, rows.lowerBound >= 0, rows.upperBound <= outer else {
                 throw ComparisonError("\(checkpoint.path): tensor '\(tensor.name)': rows \(rows.lowerBound)..<\(rows.upperBound) are outside its shape \(tensor.info.shapeDescription)")
             }
-            let rowElements = shape.dropFirst().reduce(1, *)
+            let rowElements = Safetensors.elementCount(of: shape.dropFirst())
             offset += Int64(rows.lowerBound * rowElements * info.dtype.bitSize / 8)
             count = rows.count * rowElements
             shape[0] = rows.count

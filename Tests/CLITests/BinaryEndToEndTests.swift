@@ -113,3 +113,34 @@ struct SIMDSwitchTests {
         }
     }
 }
+
+/// Shapes whose dimensions multiply past Int64 (valid when one dimension is 0): no trap anywhere.
+@Suite("Huge zero-element shapes, through the built binary")
+struct HugeShapeTests {
+    /// A safetensors file of one F32 tensor `name` with `shape` (`[1]`: one zero; else no data), its header written by hand.
+    static func file(_ path: String, name: String, shape: [String]) throws {
+        let size = shape == ["1"] ? 4 : 0
+        let header = #"{"\#(name)":{"dtype":"F32","shape":[\#(shape.joined(separator: ","))],"data_offsets":[0,\#(size)]}}"#
+        let bytes = Array(header.utf8)
+        try Data(withUnsafeBytes(of: UInt64(bytes.count).littleEndian, Array.init) + bytes + Array(repeating: 0, count: size))
+            .write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test("[4294967296, 2147483648, 0] against [1], and against itself transposed: a result, not a crash",
+          arguments: [["4294967296", "2147483648", "0"], ["0", "2147483648", "4294967296"]])
+    func hugeEmpty(shape: [String]) throws {
+        let folder = try Fixtures.temporaryDirectory("ckdiff-huge")
+        let a = folder.appendingPathComponent("a.safetensors").path, b = folder.appendingPathComponent("b.safetensors").path
+        try Self.file(a, name: "x", shape: shape)
+        try Self.file(b, name: "x", shape: ["1"])
+        let mismatch = try CLIRunner.runBinary([a, b])
+        #expect(mismatch.status == 1, "\(mismatch.stderr)")
+        #expect(mismatch.stdout.contains("shape"))
+        // The OpenCLIP text projection is compared through its transpose: the other product path.
+        let c = folder.appendingPathComponent("c.safetensors").path, d = folder.appendingPathComponent("d.safetensors").path
+        try Self.file(c, name: "conditioner.embedders.1.model.text_projection", shape: shape)
+        try Self.file(d, name: "conditioner.embedders.1.model.text_projection", shape: shape.reversed())
+        let transposed = try CLIRunner.runBinary([c, d])
+        #expect(transposed.status == 0 || transposed.status == 1, "\(transposed.status) \(transposed.stderr)")
+    }
+}

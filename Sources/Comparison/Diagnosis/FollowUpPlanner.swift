@@ -34,7 +34,7 @@ struct FollowUpPlanner {
         self.alignment = alignment
         self.first = first
         self.options = options
-        let differing = first.reduce(0) { $0 + ($1.verdict == .identical || $1.verdict == .withinTolerance ? 0 : max($1.elementCount, $1.aShape.reduce(1, *))) }
+        let differing = first.reduce(0) { $0.addingSaturating($1.verdict == .identical || $1.verdict == .withinTolerance ? 0 : max($1.elementCount, elementCount(of: $1.aShape))) }
         budget = DiagnosisThresholds.followUpFactor * differing + DiagnosisThresholds.followUpFloor
     }
 
@@ -57,7 +57,7 @@ struct FollowUpPlanner {
     mutating func addHypotheses(for pair: AlignedPair) {
         let index = pair.id
         let c = first[index]
-        let elements = c.aShape.reduce(1, *)
+        let elements = elementCount(of: c.aShape)
         guard elements > 0 else { return }
 
         // Transposed: the other orientation (for more than 2 dimensions, the first two swapped).

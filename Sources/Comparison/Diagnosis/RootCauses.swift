@@ -106,7 +106,7 @@ struct RootCauses {
         let emaMatches = pairs.indices.filter { !claimed.contains($0) && pairs[$0].diagnosis.verdict == .emaMatch }
         if !emaMatches.isEmpty, let ema {
             let unetPairs = pairs.indices.filter { pairs[$0].first.component == .unet }.count
-            let parameters = emaMatches.reduce(0) { $0 + max(pairs[$1].first.elementCount, pairs[$1].first.aShape.reduce(1, *)) }
+            let parameters = emaMatches.reduce(0) { $0.addingSaturating(max(pairs[$1].first.elementCount, elementCount(of: pairs[$1].first.aShape))) }
             findings.append(finding("ema_weights", .warning, emaMatches,
                                     Self.emaMessage(ema, tensors: emaMatches.count, of: unetPairs, parameters: parameters)))
             claimed.formUnion(emaMatches)
@@ -238,7 +238,7 @@ struct RootCauses {
     /// A finding over pairs of the alignment (by position).
     private func finding(_ kind: String, _ severity: Finding.Severity, _ members: [Int], _ message: String) -> Finding {
         Finding(kind: kind, severity: severity, tensors: members.map { pairs[$0].pair.name },
-                parameters: members.reduce(0) { $0 + max(pairs[$1].first.elementCount, pairs[$1].first.aShape.reduce(1, *)) },
+                parameters: members.reduce(0) { $0.addingSaturating(max(pairs[$1].first.elementCount, elementCount(of: pairs[$1].first.aShape))) },
                 message: message)
     }
 
