@@ -35,7 +35,12 @@ static const i32x16 kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 
 // The histogram's decimal edges as the binary32 values below which a float is not above them: for
 // a float x, x > e (in double) exactly when x > e_f, e_f being e rounded down to a float.
 static float kVkEdges[CKD_VK_EDGES];
+// The histogram's bucket edges: the one definition (Swift reads them through ckd_histogram_edge).
 static const double kDecimalEdges[CKD_VK_EDGES] = {0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
+
+double ckd_histogram_edge(int index) {
+    return index >= 0 && index < CKD_VK_EDGES ? kDecimalEdges[index] : 0.0;
+}
 
 __attribute__((constructor)) static void vk_init_edges(void) {
     for (int k = 0; k < CKD_VK_EDGES; k++) {

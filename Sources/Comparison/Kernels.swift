@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import CBLAS
 import CKDiffShims
@@ -101,8 +103,9 @@ enum Kernels {
         }
     }
 
-    /// The upper edges of the histogram buckets after the first (exact zero).
-    static let histogramEdges: [Double] = [0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10]
+    /// The upper edges of the histogram buckets after the first (exact zero), read from the C
+    /// kernel's one definition (`ckd_histogram_edge`).
+    static let histogramEdges: [Double] = (0..<Int(CKD_HISTOGRAM_BUCKETS) - 1).map { ckd_histogram_edge(Int32($0)) }
 
     static func bucket(of ad: Double) -> Int {
         var k = 0

@@ -1,3 +1,4 @@
+import Foundation
 import Checkpoints
 import Safetensors
 
@@ -101,9 +102,16 @@ public struct TensorComparison: Sendable {
     public var sumSquaresDiff: Double = 0
     public var sumAbsDiff: Double = 0
 
-    /// The labels of the histogram buckets, in order.
-    public static let histogramBuckets = ["0", "<=1e-8", "<=1e-7", "<=1e-6", "<=1e-5", "<=1e-4",
-                                          "<=1e-3", "<=1e-2", "<=1e-1", "<=1", "<=10", ">10"]
+    /// The labels of the histogram buckets, in order, spelled from the kernel's edges: `0`, `<=1e-8`,
+    /// `<=1e-7`, …, `<=1`, `<=10`, `>10` (these strings are report keys: see docs/report-format.md).
+    public static let histogramBuckets: [String] = {
+        /// A power of ten as the report spells it: `1e-8` … `1e-1`, `1`, `10`.
+        func label(_ edge: Double) -> String {
+            edge >= 1 ? String(Int(edge)) : "1e-\(Int((-log10(edge)).rounded()))"
+        }
+        let edges = Kernels.histogramEdges
+        return ["0"] + edges.dropFirst().map { "<=" + label($0) } + [">" + label(edges.last ?? 10)]
+    }()
 
     /// Whether any element is NaN or infinite on either side.
     public var hasNonFinite: Bool { aNaN + aInf + bNaN + bInf > 0 }

@@ -7,6 +7,11 @@
 /// The number of buckets of the |b - a| histogram (see ckd_block_compare).
 #define CKD_HISTOGRAM_BUCKETS 12
 
+/// The upper edge of histogram bucket `index + 1` (bucket 0 holds |d| = 0 exactly, the last bucket
+/// everything above the last edge): 0, 1e-8, 1e-7, …, 1, 10 for index 0 … CKD_HISTOGRAM_BUCKETS − 2.
+/// The one definition of the edges; out-of-range indices give 0.
+double ckd_histogram_edge(int index);
+
 /// Element-wise counts and extremes for one block of aligned values.
 ///
 /// A pair (a[i], b[i]) is *finite* when both values are finite. Every field
