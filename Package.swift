@@ -14,6 +14,10 @@ let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 /// (`CKDiffCLI`, run by the thin `ckdiff` executable) knows about streams and exit codes.
 let package = Package(
     name: "ckdiff",
+    // Built and tested on Linux (x86-64; the C kernels also for aarch64 under qemu). macOS is declared
+    // so that SwiftPM builds it there: cblas then comes from Accelerate, and every Linux-only call has
+    // a Darwin branch or stops the build (#error); it has not been built on a Mac here.
+    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ckdiff", targets: ["ckdiff"]),
         .library(name: "CKDiffCore", targets: ["CKDiffParallel", "CKDiffJSON", "Safetensors", "TorchPickle", "Checkpoints", "Comparison", "Reporting"]),
@@ -34,7 +38,8 @@ let package = Package(
         // A restricted pickle reader for legacy PyTorch files: locates tensors, executes nothing.
         .target(name: "TorchPickle", dependencies: ["Safetensors"], swiftSettings: optimizedInDebug),
         .target(name: "Checkpoints", dependencies: ["Safetensors", "TorchPickle", "CKDiffJSON", "CKDiffParallel"]),
-        .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"]),
+        .target(name: "Comparison", dependencies: ["Checkpoints", "CBLAS", "CKDiffShims"],
+                linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         .target(name: "Reporting", dependencies: ["Comparison", "CKDiffJSON", "CKDiffParallel"]),
         // The command line as a library: parsing, output streams, exit statuses. Tests run it in process.
         .target(

@@ -2,6 +2,8 @@ import Checkpoints
 import Safetensors
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// How a comparison runs: tolerances and parallelism.
@@ -34,10 +36,10 @@ public struct ComparisonOptions: Sendable {
 
     /// The number of online processors.
     public static var defaultThreads: Int {
-        #if canImport(Glibc)
+        #if canImport(Glibc) || canImport(Darwin)
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return 1
+        #error("defaultThreads needs sysconf(_SC_NPROCESSORS_ONLN): add this platform's C library")
         #endif
     }
 }

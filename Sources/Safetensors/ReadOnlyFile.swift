@@ -103,9 +103,16 @@ public final class ReadOnlyFile: Sendable {
 
     /// Tells the kernel the file will be read sequentially (a hint; failures are ignored).
     ///
-    /// The corresponding C function is `posix_fadvise`.
+    /// The corresponding C function is `posix_fadvise` on Linux and `fcntl(F_RDAHEAD)` on Darwin,
+    /// which has no `posix_fadvise`.
     public func adviseSequential() {
+        #if os(Linux)
         _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+        #elseif canImport(Darwin)
+        _ = fcntl(descriptor, F_RDAHEAD, 1)
+        #else
+        #error("adviseSequential: say how this platform is told about sequential reads")
+        #endif
     }
 
     static func errnoText() -> String {

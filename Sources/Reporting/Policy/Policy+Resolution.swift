@@ -3,6 +3,8 @@ import Comparison
 import Safetensors
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 extension Policy {
@@ -65,9 +67,9 @@ extension Policy {
 /// Whether `name` matches the `fnmatch(3)` pattern `glob`, without pathname or period rules
 /// (`*` matches any run of characters, `/` and `.` included; `?` one character; `[…]` a set).
 public func globMatches(_ glob: String, _ name: String) -> Bool {
-    #if canImport(Glibc)
+    #if canImport(Glibc) || canImport(Darwin)
     return fnmatch(glob, name, 0) == 0
     #else
-    return glob == name
+    #error("globMatches needs fnmatch(3): add this platform's C library")
     #endif
 }
