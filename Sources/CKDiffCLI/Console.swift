@@ -1,10 +1,9 @@
 import Foundation
+import Reporting
 #if canImport(Glibc)
 import Glibc
-private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
-private let systemWrite = Darwin.write
 #endif
 
 /// Where a command's output goes and what it sees of the process around it.
@@ -83,7 +82,7 @@ public final class Console: @unchecked Sendable {
             outputData.append(data)
             lock.unlock()
         case .descriptor(let fd):
-            if let reason = Self.writeAll(data, to: fd) {
+            if let reason = writeAll(data, to: fd) {
                 throw WriteFailure(description: "standard output: \(reason)")
             }
         }
@@ -108,26 +107,7 @@ public final class Console: @unchecked Sendable {
             errorData.append(data)
             lock.unlock()
         case .descriptor(let fd):
-            _ = Self.writeAll(data, to: fd)
-        }
-    }
-
-    /// Writes every byte of `data` to `fd`, retrying short and interrupted writes; the reason on failure.
-    private static func writeAll(_ data: Data, to fd: Int32) -> String? {
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> String? in
-            guard var pointer = raw.baseAddress else { return nil }
-            var left = raw.count
-            while left > 0 {
-                let written = systemWrite(fd, pointer, left)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
-                }
-                if written == 0 { return "nothing could be written" }
-                left -= written
-                pointer += written
-            }
-            return nil
+            _ = writeAll(data, to: fd)
         }
     }
 }

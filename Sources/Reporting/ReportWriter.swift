@@ -60,21 +60,7 @@ public enum ReportWriter {
         // Back to blocking writes once open: a reader is there, so it will drain what we write.
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
-        let failure: String? = data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return nil }
-            var left = raw.count
-            while left > 0 {
-                let written = Foundation.write(fd, pointer, left)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
-                }
-                if written == 0 { return "nothing could be written" }
-                left -= written
-                pointer += written
-            }
-            return nil
-        }
+        let failure = writeAll(data, to: fd)
         if let failure { throw Failure(description: "\(name): cannot write the report: \(failure)") }
     }
 
