@@ -126,16 +126,32 @@ struct FollowUpPlanner {
 
     /// Adds, for each unaligned weight of B, the unaligned weights of A with the same squeezed shape.
     mutating func addRenameCandidates() {
+        // A leftovers indexed by what a rename keeps (elements, squeezed shape, float or not), in
+        // their order: each B leftover looks at its own bucket only, not at every A leftover.
+        struct Key: Hashable {
+            var elements: Int
+            var shape: [Int]
+            var floatingPoint: Bool
+        }
+        var candidates: [Key: [Int]] = [:]
+        for (ja, la) in alignment.onlyInA.enumerated() where Self.renameable(la) {
+            let ta = alignment.tensor(la.ref).info
+            candidates[Key(elements: ta.elementCount, shape: squeezed(ta.shape), floatingPoint: ta.dtype.kind == .floatingPoint),
+                       default: []].append(ja)
+        }
+        var proposals = 0
         for (jb, lb) in alignment.onlyInB.enumerated() where Self.renameable(lb) {
             let tb = alignment.tensor(lb.ref).info
             guard tb.elementCount > 0 else { continue }
+            let key = Key(elements: tb.elementCount, shape: squeezed(tb.shape), floatingPoint: tb.dtype.kind == .floatingPoint)
             var taken = 0
-            for (ja, la) in alignment.onlyInA.enumerated() where Self.renameable(la) {
+            for ja in candidates[key] ?? [] {
+                let la = alignment.onlyInA[ja]
                 let ta = alignment.tensor(la.ref).info
-                guard ta.elementCount == tb.elementCount, squeezed(ta.shape) == squeezed(tb.shape),
-                      (ta.dtype.kind == .floatingPoint) == (tb.dtype.kind == .floatingPoint) else { continue }
-                guard taken < DiagnosisThresholds.renameCandidates, spend(ta.elementCount, pair: nil) else { break }
+                guard taken < DiagnosisThresholds.renameCandidates, proposals < DiagnosisThresholds.renameProposals,
+                      spend(ta.elementCount, pair: nil) else { break }
                 taken += 1
+                proposals += 1
                 add(Alignment.Proposal(name: alignment.tensor(lb.ref).name, component: lb.component, a: la.ref, b: lb.ref),
                     .renamed(aLeftover: ja, bLeftover: jb))
             }

@@ -80,6 +80,10 @@ public enum DiagnosisThresholds {
     /// At most this many A leftovers of the same shape are compared with each B leftover.
     public static let renameCandidates = 8
 
+    /// At most this many rename candidates in all, whatever their size: the element budget alone
+    /// lets a file of many one-element tensors propose millions of comparisons.
+    public static let renameProposals = 65_536
+
     /// The follow-up work, in elements read per side, is bounded by this multiple of the
     /// elements of the pairs that differ, plus ``followUpFloor``; hypotheses beyond it are
     /// skipped with a note. Transposes above ``ComparisonOptions/transposeLimit`` are skipped too.
