@@ -23,7 +23,7 @@ struct PolicyOptions: ParsableArguments {
     var keyTolerances: [String] = []
 
     @Option(name: .customLong("fail-on"), parsing: .singleValue,
-            help: ArgumentHelp("Categories that fail the gate, comma-separated (repeatable): missing, extra, dtype, shape, nonfinite, transposed, ema-missing, coverage<PERCENT, tolerance, a verdict name, or default.", valueName: "LIST"))
+            help: ArgumentHelp("Add categories that fail the gate to the defaults (or the policy file's list), comma-separated, repeatable: missing, extra, dtype, shape, nonfinite, transposed, ema-missing, renamed, coverage<PERCENT, tolerance, a verdict name, default. 'only:LIST' replaces the list instead (e.g. only:missing,dtype); '+X' is X.", valueName: "LIST"))
     var failOn: [String] = []
 
     func validate() throws {
@@ -55,13 +55,9 @@ struct PolicyOptions: ParsableArguments {
             layer.keys.append(Policy.KeyRule(glob: glob, tolerance: tolerance))
         }
         if !failOn.isEmpty {
-            switch FailOnCategory.expand(failOn) {
-            case .success(let list) where list.isEmpty:
-                // An unset variable (`--fail-on "$FAIL_ON"`) or a typo must not switch the gate off.
-                throw PolicyError("--fail-on names no category (\(failOn.map { "'\($0)'" }.joined(separator: " "))): give at least one, e.g. default")
-            case .success(let list): layer.failOn = list
-            case .failure(let unknown): throw PolicyError("--fail-on: \(unknown)")
-            }
+            let parsed = try Self.failOnOperations(failOn)
+            layer.failOn = parsed.replacement
+            layer.failOnAdded = parsed.added
         }
         return layer
     }
@@ -72,6 +68,42 @@ struct PolicyOptions: ParsableArguments {
         for layer in between { policy = policy.applying(layer) }
         if let policyFile { policy = policy.applying(try Policy.layer(fromFile: policyFile)) }
         return policy.applying(try commandLineLayer())
+    }
+
+    /// Reads the `--fail-on` values: entries add to the list in force; `only:LIST` replaces it.
+    ///
+    /// Each value is a comma-separated list; an entry may carry `+` (add, the same as no sign).
+    /// A value starting with `only:` makes its list (and every later value's) the whole list.
+    /// A value naming no category at all (`''`, `,,`, an unset variable) is refused: it must not
+    /// switch the gate off or leave it unchanged by accident.
+    static func failOnOperations(_ values: [String]) throws(PolicyError) -> (replacement: [String]?, added: [String]) {
+        var replacement: [String]?
+        var added: [String] = []
+        for value in values {
+            var text = value.trimmingCharacters(in: .whitespaces)
+            let replaces = text.hasPrefix("only:")
+            if replaces { text.removeFirst("only:".count) }
+            let entries = text.split(separator: ",").map { entry -> String in
+                let trimmed = entry.trimmingCharacters(in: .whitespaces)
+                return trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
+            }
+            let list: [String]
+            switch FailOnCategory.expand(entries) {
+            case .success(let expanded) where expanded.isEmpty:
+                throw PolicyError("--fail-on names no category ('\(value)'): give at least one, e.g. default, or only:LIST to replace the list")
+            case .success(let expanded): list = expanded
+            case .failure(let unknown): throw PolicyError("--fail-on: \(unknown)")
+            }
+            if replaces {
+                replacement = list
+                added = []
+            } else if replacement != nil {
+                for entry in list where !(replacement ?? []).contains(entry) { replacement?.append(entry) }
+            } else {
+                for entry in list where !added.contains(entry) { added.append(entry) }
+            }
+        }
+        return (replacement, added)
     }
 
     /// Splits `NAME=ATOL,RTOL` at its last `=`.

@@ -90,7 +90,7 @@ struct BatchCLITests {
         #expect(outcome.status == 1)
         let pairs = try #require(try CheckpointEdits.object(outcome.stdoutData)["pairs"] as? [[String: Any]])
         #expect(pairs.map { $0["status"] as? String } == ["equivalent", "different"])
-        let forced = try CLIRunner.run(["batch", manifest, "--fail-on", "missing"])
+        let forced = try CLIRunner.run(["batch", manifest, "--fail-on", "only:missing"])
         #expect(forced.status == 0)
     }
 

@@ -41,7 +41,7 @@ struct PolicyCLITests {
     @Test("layers: the file over the defaults, the command line over the file")
     func layers() throws {
         let file = try write(#"{"dtypes": {"F16": {"atol": 0.1, "rtol": 0.2}}, "tolerance": {"atol": 1e-3, "rtol": 1e-3}, "fail_on": ["missing", "dtype"]}"#)
-        let outcome = try CLIRunner.run(["policy", "--policy", file, "--atol", "0.002", "--rtol", "0", "--fail-on", "default,coverage<99.5"])
+        let outcome = try CLIRunner.run(["policy", "--policy", file, "--atol", "0.002", "--rtol", "0", "--fail-on", "only:default,coverage<99.5"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let json = try CheckpointEdits.object(outcome.stdoutData)
         let dtypes = try #require(json["dtypes"] as? [String: [String: Double]])
@@ -160,7 +160,7 @@ struct PolicyCLITests {
     @Test("fail-on decides the exit status", arguments: [
         (["--fail-on", "dtype"], 1),
         (["--fail-on", "default"], 0),
-        (["--atol", "0", "--rtol", "0", "--fail-on", "missing,extra,shape"], 0),
+        (["--atol", "0", "--rtol", "0", "--fail-on", "only:missing,extra,shape"], 0),
         (["--atol", "0", "--rtol", "0", "--fail-on", "tolerance"], 1),
         (["--atol", "0", "--rtol", "0"], 1),
         (["--fail-on", "exact_cast"], 1),
@@ -177,12 +177,12 @@ struct PolicyCLITests {
         let directory = try Fixtures.temporaryDirectory()
         let b = directory.appendingPathComponent("no-vae.safetensors").path
         try CheckpointEdits.copy(of: Self.fp16, to: b) { !$0.hasPrefix("first_stage_model.") }
-        let failing = try CLIRunner.run([Self.fp32, b, "--fail-on", "coverage<99", "--json", "-"])
+        let failing = try CLIRunner.run([Self.fp32, b, "--fail-on", "only:coverage<99", "--json", "-"])
         #expect(failing.status == 1)
         let gate = try #require(try CheckpointEdits.object(failing.stdoutData)["gate"] as? [String: Any])
         let triggered = try #require(gate["triggered"] as? [[String: Any]])
         #expect(triggered.map { $0["component"] as? String } == ["vae"])
-        let passing = try CLIRunner.run([Self.fp32, b, "--fail-on", "ema-missing,tolerance,nonfinite"])
+        let passing = try CLIRunner.run([Self.fp32, b, "--fail-on", "only:ema-missing,tolerance,nonfinite"])
         #expect(passing.status == 0)
         let missing = try CLIRunner.run([Self.fp32, b, "--fail-on", "missing"])
         #expect(missing.status == 1)

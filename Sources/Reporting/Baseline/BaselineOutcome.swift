@@ -32,12 +32,15 @@ public struct BaselineOutcome: Sendable, Codable, Equatable {
         public var component: String
         /// One line for people.
         public var message: String
+        /// For a finding: the tensors it names (nil otherwise, and in reports of earlier versions).
+        public var tensors: [String]?
 
-        public init(kind: String, name: String, component: String, message: String) {
+        public init(kind: String, name: String, component: String, message: String, tensors: [String]? = nil) {
             self.kind = kind
             self.name = name
             self.component = component
             self.message = message
+            self.tensors = tensors
         }
     }
 }
@@ -128,12 +131,12 @@ extension BaselineOutcome {
         let knownFindings = Set(baseline.findings.map(key)), nowFindings = Set(findings.map(key))
         for f in findings where !knownFindings.contains(key(f)) {
             let change = BaselineOutcome.Change(kind: "finding", name: f.kind, component: report.findingComponent(f),
-                                                message: "new finding (\(f.severity.rawValue)): \(f.message)")
+                                                message: "new finding (\(f.severity.rawValue)): \(f.message)", tensors: f.tensors)
             if f.severity >= .warning { regressions.append(change) } else { notes.append(change) }
         }
         for f in baseline.findings where !nowFindings.contains(key(f)) {
             improvements.append(.init(kind: "finding", name: f.kind, component: report.findingComponent(f),
-                                      message: "finding gone: \(f.message)"))
+                                      message: "finding gone: \(f.message)", tensors: f.tensors))
         }
         self.init(path: path, slack: slack, regressions: regressions, improvements: improvements, notes: notes)
     }
@@ -146,5 +149,49 @@ extension ComparisonReport {
             if let entry = tensors.first(where: { $0.name == name }) { return entry.component.rawValue }
         }
         return Component.other.rawValue
+    }
+}
+
+extension BaselineOutcome {
+    /// The regressions grouped by what regressed: one entry per tensor or key, in first-seen order,
+    /// with every change of it (`max_abs`, `rel_l2`, `verdict`, …); a finding naming one tensor
+    /// counts under that tensor, any other finding on its own.
+    ///
+    /// One changed tensor is one regression however many of its metrics moved.
+    public var regressionsBySubject: [(name: String, changes: [Change])] {
+        Self.grouped(regressions)
+    }
+
+    /// The improvements grouped the same way.
+    public var improvementsBySubject: [(name: String, changes: [Change])] {
+        Self.grouped(improvements)
+    }
+
+    static func grouped(_ changes: [Change]) -> [(name: String, changes: [Change])] {
+        var order: [String] = []
+        var groups: [String: [Change]] = [:]
+        for change in changes {
+            let subject: String
+            if change.kind != "finding" {
+                subject = change.name
+            } else if let tensors = change.tensors, tensors.count == 1 {
+                subject = tensors[0]
+            } else {
+                subject = "finding \(change.name): \(change.message)"
+            }
+            if groups[subject] == nil { order.append(subject) }
+            groups[subject, default: []].append(change)
+        }
+        return order.map { ($0, groups[$0] ?? []) }
+    }
+}
+
+extension BaselineOutcome.Change {
+    /// The message without a leading `subject: ` (shown under the subject it repeats), or with the
+    /// subject in front when it lacks it.
+    func detail(under subject: String) -> String {
+        if kind == "finding" { return message }
+        if message.hasPrefix(subject + ": ") { return String(message.dropFirst(subject.count + 2)) }
+        return subject.hasPrefix("finding ") ? message : "\(subject): \(message)"
     }
 }

@@ -122,7 +122,7 @@ public struct BatchReport: Sendable, Codable {
                 let s = report.summary
                 detail = "aligned \(s.tensorsAligned), out of tolerance \(s.tensorsOutOfTolerance), only in A \(s.onlyInAWeights) weights, only in B \(s.onlyInBWeights) weights"
                 if let baseline = report.baseline {
-                    detail += "; baseline: \(baseline.regressions.count) regressions, \(baseline.improvements.count) improvements"
+                    detail += "; baseline: \(counted(baseline.regressionsBySubject.count, "regression")), \(counted(baseline.improvementsBySubject.count, "improvement"))"
                 } else if !report.gate.triggered.isEmpty {
                     detail += "; failed: " + Array(Set(report.gate.triggered.map(\.category))).sorted().joined(separator: ", ")
                 }
@@ -135,18 +135,21 @@ public struct BatchReport: Sendable, Codable {
     }
 
     /// Markdown for a job summary: a table of pairs, then each pair's summary one heading level down.
-    public func markdown(top: Int = 10) -> String {
+    ///
+    /// Paths under `workingDirectory` are written relative to it (GitHub links them; absolute paths
+    /// leak the runner's layout).
+    public func markdown(top: Int = 10, workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         let icon = summary.exitCode == 0 ? "✅" : (summary.exitCode == 1 ? "❌" : "⚠️")
         var out = ["## \(icon) ckdiff batch: \(summary.equivalent) equivalent, \(summary.different) different, \(summary.trouble) trouble (exit \(summary.exitCode))", ""]
         out.append("| pair | status | exit | A | B |")
         out.append("|---|---|---:|---|---|")
         for entry in pairs {
-            out.append("| \(cell(entry.name)) | \(entry.status) | \(entry.exitCode) | \(code(entry.a)) | \(code(entry.b)) |")
+            out.append("| \(cell(entry.name)) | \(entry.status) | \(entry.exitCode) | \(code(GitHubCommand.relative(entry.a, to: workingDirectory))) | \(code(GitHubCommand.relative(entry.b, to: workingDirectory))) |")
         }
         for entry in pairs {
             out.append("")
             if let report = entry.report {
-                let text = report.markdown(top: top, title: entry.name)
+                let text = report.markdown(top: top, title: entry.name, workingDirectory: workingDirectory)
                 out += text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.hasPrefix("#") ? "#" + $0 : String($0) }
             } else {
                 out.append("### ⚠️ ckdiff · \(entry.name): trouble (exit 2)")

@@ -3,13 +3,18 @@ import Foundation
 extension ComparisonReport {
     /// GitHub Actions workflow commands for this report: an `::error` per failing check (or per
     /// regression against a baseline) and a `::warning` per finding of severity warning, each
-    /// attached to B's path, which is the file under test.
-    public func githubAnnotations(limit: Int = 50) -> [String] {
+    /// attached to B's path, which is the file under test (relative to the working directory when
+    /// it lies under it, as GitHub links it; an absolute path would leak the runner's layout).
+    public func githubAnnotations(limit: Int = 50, workingDirectory: String = FileManager.default.currentDirectoryPath) -> [String] {
         var lines: [String] = []
-        let file = inputs.b.path
+        let file = GitHubCommand.relative(inputs.b.path, to: workingDirectory)
         if let baseline {
-            for change in baseline.regressions.prefix(limit) {
-                lines.append(GitHubCommand.annotation("error", file: file, title: "ckdiff regression (\(change.kind))", message: change.message))
+            for (name, changes) in baseline.regressionsBySubject.prefix(limit) {
+                let kinds = changes.map(\.kind).joined(separator: ", ")
+                let message = changes.count == 1 ? changes[0].message : "\(name): " + changes.map { change in
+                    change.message.hasPrefix(name + ": ") ? String(change.message.dropFirst(name.count + 2)) : change.message
+                }.joined(separator: "; ")
+                lines.append(GitHubCommand.annotation("error", file: file, title: "ckdiff regression (\(kinds))", message: message))
             }
         } else {
             for check in gate.triggered.prefix(limit) {
@@ -27,6 +32,14 @@ extension ComparisonReport {
 
 /// GitHub Actions workflow commands (`::error file=…,title=…::message`).
 public enum GitHubCommand {
+    /// `path` relative to `directory` when it lies under it (`/w/repo/models/b.safetensors` under
+    /// `/w/repo` is `models/b.safetensors`), else `path` unchanged.
+    public static func relative(_ path: String, to directory: String) -> String {
+        guard path.hasPrefix("/"), !directory.isEmpty else { return path }
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        return path.hasPrefix(base) && path.count > base.count ? String(path.dropFirst(base.count)) : path
+    }
+
     /// One annotation line; properties and message escaped as the runner expects.
     public static func annotation(_ level: String, file: String?, title: String, message: String) -> String {
         var properties: [String] = []

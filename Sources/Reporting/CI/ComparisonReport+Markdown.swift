@@ -12,20 +12,19 @@ extension ComparisonReport {
     /// - Parameters:
     ///   - top: Rows of the worst-pairs table.
     ///   - title: The heading's subject (a batch pair's name; `ckdiff` alone by default).
-    public func markdown(top: Int = 10, title: String? = nil) -> String {
+    ///   - workingDirectory: Input paths under it are written relative to it.
+    public func markdown(top: Int = 10, title: String? = nil,
+                         workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         var out: [String] = []
         let s = summary
         let icon = gate.failed ? "❌" : "✅"
         let heading = title.map { "ckdiff · \($0)" } ?? "ckdiff"
-        let outcome = gate.mode == .baseline
-            ? (gate.failed ? "regressed against the baseline" : "no regression against the baseline")
-            : s.verdict.rawValue
-        out.append("## \(icon) \(heading): \(outcome) (exit \(s.exitCode))")
+        out.append("## \(icon) \(heading): \(headlineMarkdown)")
         out.append("")
         out.append("| | path | layout | architecture | tensors |")
         out.append("|---|---|---|---|---|")
         for (label, input) in [("A", inputs.a), ("B", inputs.b)] {
-            out.append("| \(label) | \(code(input.path))\(input.variant.map { " (variant \($0))" } ?? "") | \(input.layout) | \(input.architecture) | \(input.tensors) |")
+            out.append("| \(label) | \(code(GitHubCommand.relative(input.path, to: workingDirectory)))\(input.variant.map { " (variant \($0))" } ?? "") | \(input.layout) | \(input.architecture) | \(input.tensors) |")
         }
         out.append("")
         out.append("**\(s.tensorsAligned) pairs aligned**: identical \(s.tensorsIdentical) · within tolerance \(s.tensorsWithinTolerance) · out of tolerance \(s.tensorsOutOfTolerance) · non-finite \(s.tensorsNonfinite) · shape mismatch \(s.tensorsShapeMismatch)\(s.tensorsNotCompared > 0 ? " · not compared \(s.tensorsNotCompared)" : "") · dtype differs \(s.tensorsDTypeMismatch) · only in A \(s.onlyInA) (\(s.onlyInAWeights) weights) · only in B \(s.onlyInB) (\(s.onlyInBWeights) weights)")
@@ -54,7 +53,7 @@ extension ComparisonReport {
             out.append("")
             out.append("### Baseline")
             out.append("")
-            out.append("\(baseline.regressions.count) regressions, \(baseline.improvements.count) improvements against \(code(baseline.path)) (slack: \(formatSignificant(baseline.slack.relative * 100, digits: 3)) % relative, floors max_abs \(formatSignificant(baseline.slack.maxAbsFloor, digits: 3)), rel_l2 \(formatSignificant(baseline.slack.relL2Floor, digits: 3))).")
+            out.append("\(counted(baseline.regressionsBySubject.count, "regression")), \(counted(baseline.improvementsBySubject.count, "improvement")) against \(code(baseline.path)) (slack: \(formatSignificant(baseline.slack.relative * 100, digits: 3)) % relative, floors max_abs \(formatSignificant(baseline.slack.maxAbsFloor, digits: 3)), rel_l2 \(formatSignificant(baseline.slack.relL2Floor, digits: 3))).")
             for (label, list, open) in [("Regressions", baseline.regressions, true), ("Improvements", baseline.improvements, false),
                                         ("Notes", baseline.notes, false)] where !list.isEmpty {
                 out.append("")

@@ -10,11 +10,17 @@ extension ComparisonReport {
             lines.append("  fail-on checks that found something: \(parts.joined(separator: "; "))")
         }
         if let baseline {
-            let text = "baseline \(baseline.path): \(baseline.regressions.count) regressions, \(baseline.improvements.count) improvements"
-            lines.append("  " + (baseline.regressions.isEmpty ? style.green(text) : style.red(text)))
-            for change in baseline.regressions.prefix(20) { lines.append("    regression: \(change.message)") }
-            if baseline.regressions.count > 20 { lines.append("    … \(baseline.regressions.count - 20) more (see the JSON or Markdown report)") }
-            for change in baseline.improvements.prefix(5) { lines.append("    improvement: \(change.message)") }
+            let regressed = baseline.regressionsBySubject, improved = baseline.improvementsBySubject
+            let text = "baseline \(baseline.path): \(counted(regressed.count, "regression")), \(counted(improved.count, "improvement"))"
+            lines.append("  " + (regressed.isEmpty ? style.green(text) : style.red(text)))
+            for (name, changes) in regressed.prefix(20) {
+                lines.append("    regression: \(name)")
+                for change in changes { lines.append("      \(change.detail(under: name))") }
+            }
+            if regressed.count > 20 { lines.append("    … \(regressed.count - 20) more (see the JSON or Markdown report)") }
+            for (name, changes) in improved.prefix(5) {
+                lines.append("    improvement: \(changes.count == 1 ? changes[0].detail(under: name) : "\(name) (\(changes.map(\.kind).joined(separator: ", ")))")")
+            }
         }
         return lines
     }

@@ -29,8 +29,8 @@ extension ComparisonReport {
         }
         lines.append(side("A", inputs.a))
         lines.append(side("B", inputs.b))
-        let verdictText = s.verdict == .equivalent ? style.green("EQUIVALENT") : style.red("DIFFERENT")
-        lines.append("verdict: \(verdictText) (exit \(s.exitCode))  tolerance: \(toleranceText)")
+        lines.append("verdict: \(headlineText(style: style))")
+        lines.append("  tolerance: \(toleranceText)")
         if !s.verdicts.isEmpty {
             let counts = Verdict.allCases.compactMap { v in s.verdicts[v.rawValue].map { "\(v.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" } }
             lines.append("  aligned \(s.tensorsAligned): \(counts.joined(separator: ", "))")

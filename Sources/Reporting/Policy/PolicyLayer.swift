@@ -8,13 +8,17 @@ import Safetensors
 ///
 /// Absent settings leave the lower layer's in place. Per-dtype and per-component tolerances
 /// replace the lower layer's entry of the same name; key globs are tried before the lower
-/// layer's; a fail-on list replaces the lower layer's (write `default` in it to keep the defaults).
+/// layer's; a fail-on list (`failOn`) replaces the lower layer's (write `default` in it to keep the
+/// defaults), and `failOnAdded` is then appended to whatever list is in force.
 public struct PolicyLayer: Sendable, Equatable {
     public var tolerance: Tolerance?
     public var dtypes: [String: Tolerance] = [:]
     public var components: [String: Tolerance] = [:]
     public var keys: [Policy.KeyRule] = []
+    /// A fail-on list that replaces the lower layers' (a file's `fail_on`, the command line's `only:`).
     public var failOn: [String]?
+    /// Fail-on entries added to the list in force (the command line's `--fail-on X` and `+X`).
+    public var failOnAdded: [String] = []
     /// Where the layer came from, recorded in the report (`file:PATH`, `command line`, …).
     public var source: String
 
@@ -24,7 +28,7 @@ public struct PolicyLayer: Sendable, Equatable {
 
     /// Whether the layer sets anything.
     public var isEmpty: Bool {
-        tolerance == nil && dtypes.isEmpty && components.isEmpty && keys.isEmpty && failOn == nil
+        tolerance == nil && dtypes.isEmpty && components.isEmpty && keys.isEmpty && failOn == nil && failOnAdded.isEmpty
     }
 }
 
@@ -51,6 +55,7 @@ extension Policy {
         result.components.merge(layer.components) { _, new in new }
         result.keys = layer.keys + result.keys
         if let failOn = layer.failOn { result.failOn = failOn }
+        for entry in layer.failOnAdded where !result.failOn.contains(entry) { result.failOn.append(entry) }
         result.sources.append(layer.source)
         return result
     }
