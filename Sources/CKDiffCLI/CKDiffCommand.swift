@@ -22,7 +22,8 @@ public enum CKDiffCLI {
     ///
     /// Usage errors are one message on standard error and status 2 (diff's "trouble"), not
     /// ArgumentParser's 64; help and `--version` go to standard output with status 0.
-    public static func run(_ arguments: [String], console: Console) -> Int32 {
+    public static func run(_ given: [String], console: Console) -> Int32 {
+        let arguments = JSONFlagSpelling.normalised(given)
         BLASThreads.quiet()
         do {
             // CKDIFF_SIMD=avx512|avx2|neon|scalar forces a kernel level; one the CPU lacks is trouble.

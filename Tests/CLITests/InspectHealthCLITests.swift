@@ -74,4 +74,61 @@ struct InspectHealthCLITests {
         #expect(risk["severity"] as? String == "warning" && risk["tensors"] as? [String] == [bigKey])
         #expect((risk["message"] as? String)?.contains("2 values") == true)
     }
+
+    @Test("--fail-on: a NaN fails the gate (exit 1, the scan turned on by it); a clean file passes; the JSON carries the gate")
+    func gate() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("nan.safetensors").path
+        let nanKey = "model.diffusion_model.out.2.bias"
+        try copy(to: path) { name, values in
+            var changed = values
+            if name == nanKey { changed[0] = .nan; return (.f32, changed) }
+            return nil
+        }
+        let failed = try CLIRunner.run(["inspect", path, "--fail-on", "nonfinite"])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stdout.contains("gate          FAILED (exit 1): nonfinite (fail on nonfinite)"), "\(failed.stdout)")
+        let json = directory.appendingPathComponent("nan-report.json").path
+        let saved = try CLIRunner.run(["inspect", path, "--fail-on", "default,f16-overflow", "--json", json])
+        #expect(saved.status == 1)
+        #expect(saved.stdout.contains("gate          FAILED"), "the terminal report still goes to standard output")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let gate = try #require(object["gate"] as? [String: Any])
+        #expect(gate["failed"] as? Bool == true)
+        #expect(gate["fail_on"] as? [String] == ["nonfinite", "dtype-mix", "ema-partial", "f16-overflow"])
+        let triggered = try #require(gate["triggered"] as? [[String: Any]])
+        #expect(triggered.map { $0["category"] as? String } == ["nonfinite"])
+        #expect(triggered.first?["tensors"] as? [String] == [nanKey])
+
+        let clean = try CLIRunner.run(["inspect", Self.sdxl32, "--fail-on", "default,f16-overflow"])
+        #expect(clean.status == 0)
+        #expect(clean.stdout.contains("gate          passed (exit 0): fail on nonfinite, dtype-mix, ema-partial, f16-overflow"))
+        // without --fail-on there is no gate: exit 0 whatever the health findings, and "gate": null
+        let ungated = try CLIRunner.run(["inspect", "--scan", path, "--json", "-"])
+        #expect(ungated.status == 0)
+        #expect(ungated.stdout.contains("\"gate\" : null"))
+        for bad in ["", "bogus", "nonfinite,typo"] {
+            let refused = try CLIRunner.run(["inspect", path, "--fail-on", bad])
+            #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count == 1, "\(bad): \(refused.stderr)")
+        }
+    }
+
+    @Test("inspect --json FILE writes the file; --json alone, --json - and the old '--json PATH' order print JSON only")
+    func jsonOutput() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let file = directory.appendingPathComponent("inspect.json").path
+        let toFile = try CLIRunner.run(["inspect", "--json", file, Self.sdxl32])
+        #expect(toFile.status == 0, "\(toFile.stderr)")
+        #expect(toFile.stdout.contains("architecture  sdxl_base"))
+        let written = try Data(contentsOf: URL(fileURLWithPath: file))
+        for arguments in [["inspect", "--json", Self.sdxl32], ["inspect", Self.sdxl32, "--json"], ["inspect", Self.sdxl32, "--json", "-"],
+                          ["inspect", "--json=-", Self.sdxl32]] {
+            let outcome = try CLIRunner.run(arguments)
+            #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stdoutData == written, "\(arguments)")
+        }
+        // the checkpoint is never taken for the output, and an output over the input is refused
+        let over = try CLIRunner.run(["inspect", Self.sdxl32, "--json=\(Self.sdxl32)"])
+        #expect(over.status == 2)
+    }
 }

@@ -32,6 +32,14 @@ extension InspectReport {
         var emaText = ema.status
         if ema.status != "absent" { emaText += " (\(ema.tensors) EMA tensors for \(ema.unetTensors) UNet tensors)" }
         lines.append("  EMA           \(emaText)")
+        if let gate {
+            let checked = "fail on \(gate.failOn.joined(separator: ", "))"
+            if gate.failed {
+                lines.append("  gate          FAILED (exit 1): \(gate.triggered.map(\.category).joined(separator: ", ")) (\(checked))")
+            } else {
+                lines.append("  gate          passed (exit 0): \(checked)")
+            }
+        }
         if !findings.isEmpty {
             lines.append("")
             lines.append("health:")

@@ -41,6 +41,8 @@ public struct InspectReport: Sendable, Codable, Equatable {
     public var scan: ScanSummary?
     /// Health findings: mixed dtypes inside a component; with `--scan`, non-finite values and F16 overflow risk.
     public var findings: [Finding] = []
+    /// The `--fail-on` gate, when one was asked for (`null` otherwise).
+    public var gate: InspectGate?
 
     enum CodingKeys: String, CodingKey {
         case ckdiffInspectVersion = "ckdiff_inspect_version"
@@ -48,7 +50,7 @@ public struct InspectReport: Sendable, Codable, Equatable {
         case pipelineClass = "pipeline_class"
         case files, layout, architecture, evidence, tensors, parameters, bytes, components, ema
         case dtypeMixes = "dtype_mixes"
-        case metadata, scan, findings
+        case metadata, scan, findings, gate
     }
 
     /// Tensors, elements and bytes of one component, by dtype.
@@ -182,6 +184,7 @@ extension InspectReport {
         try c.encode(metadata, forKey: .metadata)
         try c.encode(scan, forKey: .scan)
         try c.encode(findings, forKey: .findings)
+        try c.encode(gate, forKey: .gate)
     }
 }
 
