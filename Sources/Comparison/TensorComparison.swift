@@ -16,7 +16,8 @@ import Safetensors
 ///   nil when maxAbs = 0.
 /// - ``meanAbs`` = Σ_F |dᵢ| / n; ``rmse`` = √(Σ_F dᵢ² / n); both 0 when n = 0.
 /// - ``relativeL2`` = ‖d‖ / ‖a‖ over F; when ‖a‖ = 0 it is 0 if ‖d‖ = 0 and +∞ otherwise.
-/// - ``cosine`` = Σ_F aᵢbᵢ / (‖a‖ ‖b‖); 1 when both norms are 0, 0 when exactly one is.
+/// - ``cosine`` = Σ_F aᵢbᵢ / (‖a‖ ‖b‖) clamped to [-1, 1] (rounding can carry the quotient of equal
+///   vectors to 1.0000000000000002); 1 when both norms are 0, 0 when exactly one is.
 /// - ``mismatched`` counts every element where (aᵢ, bᵢ) is finite and
 ///   |dᵢ| > atol + rtol·|aᵢ|, or is not finite and is neither the same infinity
 ///   on both sides nor NaN on both sides.
@@ -140,7 +141,7 @@ public struct TensorComparison: Sendable {
         } else if normA == 0 || normB == 0 {
             cosine = 0
         } else {
-            cosine = sumProducts / (normA * normB)
+            cosine = min(1, max(-1, sumProducts / (normA * normB)))
         }
         if maxAbs == 0 { maxAbsIndex = nil }
     }
